@@ -1,0 +1,194 @@
+"""The `qa` command: build, ask, show, serve, eval.
+
+stdout carries results only; progress and notes go to stderr. Exit codes: 0 ok (a "no answer"
+is ok), 1 expected failure with a one-line message, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from qa.config import Settings, env_var, load_settings, quiet_third_party
+from qa.types import QAError
+
+
+def _settings(ctx_opts: dict) -> Settings:
+    try:
+        base = load_settings()
+    except ValueError as e:
+        raise QAError(str(e)) from None
+    return base.with_(**ctx_opts)
+
+
+def common(f):
+    """--corpus, --index and --quiet, each also settable by its QA_* variable."""
+
+    @click.option(
+        "--corpus",
+        type=click.Path(path_type=Path),
+        default=None,
+        help=f"Article directory [env {env_var('corpus')}; default ./corpus].",
+    )
+    @click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        help=f"Index directory [env {env_var('index')}; default ./index].",
+    )
+    @click.option("-q", "--quiet", is_flag=True, default=None, help="No progress bars or notes.")
+    @functools.wraps(f)
+    def wrapper(*args, corpus, index_dir, quiet, **kw):
+        try:
+            settings = _settings({"corpus": corpus, "index": index_dir, "quiet": quiet})
+            return f(settings, *args, **kw)
+        except QAError as e:
+            click.echo(f"qa: error: {e}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _emit(obj: dict, as_json: bool, renderer) -> None:
+    if as_json:
+        click.echo(json.dumps(obj, ensure_ascii=False))
+    else:
+        click.echo(renderer(obj))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="qa")
+def cli():
+    """Ask questions about English and Russian news articles; get answers quoted verbatim
+    from the articles, with the exact passage they came from.
+
+    \b
+    qa build                                   # index ./corpus into ./index
+    qa ask "When did the US send its written response?"
+    qa ask "Когда США передали России письменный ответ?"
+    qa serve                                   # web UI on http://127.0.0.1:7860
+    """
+    quiet_third_party()
+
+
+@cli.command()
+@common
+@click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+def build(settings: Settings, full: bool, as_json: bool):
+    """Build or update the index from the corpus (only new or changed articles are embedded).
+
+    \b
+    Examples:
+      qa build                      # update ./index from ./corpus
+      qa build --full --json        # rebuild everything, print a summary
+      QA_CORPUS=статьи qa build     # корпус из папки «статьи»
+    """
+    from qa import pipeline
+
+    log = (lambda m: None) if settings.quiet else (lambda m: click.echo(m, err=True))
+    report = pipeline.build(settings, full=full, log=log)
+    summary = report.as_dict()
+    for p in summary["problems"]:
+        log(f"skipped {p['path']}: {p['error']}")
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        click.echo(
+            f"{summary['added']} added, {summary['updated']} updated, "
+            f"{summary['removed']} removed, {summary['unchanged']} unchanged; "
+            f"{summary['chunks_embedded']} chunks embedded in {summary['seconds']:.1f}s "
+            f"(index version {summary['version']})"
+        )
+
+
+LANG_CHOICE = click.Choice(["en", "ru", "both"])
+
+
+@cli.command()
+@common
+@click.argument("question")
+@click.option(
+    "-k",
+    "k",
+    type=click.IntRange(1, 50),
+    default=None,
+    help=f"Passages to show [env {env_var('k')}; default 5].",
+)
+@click.option(
+    "--lang",
+    "langs",
+    type=LANG_CHOICE,
+    default="both",
+    help="Answer only from articles in this language.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (stable keys).")
+def ask(settings: Settings, question: str, k: int | None, langs: str, as_json: bool):
+    """Answer QUESTION from the indexed articles; QUESTION "-" reads one per line from stdin.
+
+    \b
+    Examples:
+      qa ask "When did the US send its written response?"
+      qa ask "Когда США передали России письменный ответ?" --json
+      printf 'Who met Putin?\\nГде прошли переговоры?\\n' | qa ask - --json
+    """
+    from qa import pipeline, render
+
+    settings = settings.with_(k=k)
+    pipe = pipeline.Pipeline(settings)
+    only = None if langs == "both" else (langs,)
+    bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() and not as_json else ("", "")
+    questions = (ln for ln in sys.stdin) if question == "-" else iter([question])
+    failed = False
+    for q in questions:
+        if question == "-" and not q.strip():
+            continue
+        try:
+            ans = pipe.ask(q, settings.k, only)
+        except QAError as e:
+            if question != "-" or "index" in str(e):
+                raise
+            click.echo(f"qa: error: {e}", err=True)  # one bad line does not stop the batch
+            failed = True
+            continue
+        obj = render.answer_json(pipe.index, ans, settings.k)
+        _emit(obj, as_json, lambda o: render.text(o, bold))
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@common
+@click.argument("article_id")
+@click.option("--json", "as_json", is_flag=True, help="Print article text and metadata as JSON.")
+def show(settings: Settings, article_id: str, as_json: bool):
+    """Print a cleaned article (the text that answer offsets index) with its metadata.
+
+    \b
+    Examples:
+      qa show 3807a3dd9081                # by id, as printed by `qa ask`
+      qa show ru/001_630c59ff8cc43173.txt --json   # или по пути в корпусе
+    """
+    from qa import index, render
+    from qa.embedder import MODEL_ID
+
+    idx = index.load(settings.index, MODEL_ID)
+    art = idx.articles.get(article_id) or next(
+        (a for a in idx.articles.values() if a.path == article_id), None
+    )
+    if art is None:
+        raise QAError(f"no article {article_id!r} in the index: ids are printed by `qa ask`")
+    obj = {**render.article_json(art), "text": art.text}
+    if as_json:
+        click.echo(json.dumps(obj, ensure_ascii=False))
+    else:
+        click.echo(f"{render.source_line(obj)}\n{obj['path']}  id {obj['id']}\n\n{art.text}")
+
+
+def main():
+    cli(prog_name="qa")

@@ -1,0 +1,90 @@
+"""Settings: code defaults < QA_* environment variables < CLI flags.
+
+This is the only module that reads ``os.environ``; everything else receives a Settings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+
+def _default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "qa"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus: Path = Path("corpus")
+    index: Path = Path("index")
+    model_cache: Path = _default_cache()  # where the sentence-transformers folder is written
+    k: int = 5  # passages shown with an answer
+    # Index-shaping settings (stored in the manifest; changing them needs `qa build --full`).
+    chunk_sentences: int = 3  # sentences per chunk: windows of 3 beat whole paragraphs
+    chunk_stride: int = 1  # a window starts at every sentence, so every sentence is centred once
+    # Retrieval.
+    candidates: int = 50  # depth of each retriever before fusion
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    rrf_k: int = 60
+    # Reader.
+    min_score: float = 0.5  # below this the reader abstains (calibrated with `qa eval`)
+    quiet: bool = False
+    batch_size: int = 32
+
+    def with_(self, **changes) -> Settings:
+        """A copy with the given fields changed; None values are ignored (unset CLI flags)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+_ENV = {
+    "corpus": ("QA_CORPUS", Path),
+    "index": ("QA_INDEX", Path),
+    "model_cache": ("QA_MODEL_CACHE", Path),
+    "k": ("QA_K", int),
+    "candidates": ("QA_CANDIDATES", int),
+    "dense_weight": ("QA_DENSE_WEIGHT", float),
+    "lexical_weight": ("QA_LEXICAL_WEIGHT", float),
+    "min_score": ("QA_MIN_SCORE", float),
+    "batch_size": ("QA_BATCH_SIZE", int),
+}
+
+
+def env_var(name: str) -> str | None:
+    """The environment variable behind a setting (for --help texts and the README)."""
+    return _ENV.get(name, (None,))[0]
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Defaults overridden by QA_* variables; a malformed value is a one-line ValueError."""
+    environ = os.environ if environ is None else environ
+    changes = {}
+    for f in fields(Settings):
+        if f.name not in _ENV:
+            continue
+        var, kind = _ENV[f.name]
+        raw = environ.get(var)
+        if raw is None or raw == "":
+            continue
+        try:
+            changes[f.name] = kind(raw)
+        except ValueError:
+            raise ValueError(f"{var}={raw!r} is not a valid {kind.__name__}") from None
+    return Settings().with_(**changes)
+
+
+def quiet_third_party(environ: dict[str, str] | None = None) -> None:
+    """Keep libraries offline and silent: no telemetry, no hub look-ups, no version checks."""
+    environ = os.environ if environ is None else environ
+    for var, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    }.items():
+        environ.setdefault(var, value)

@@ -1,0 +1,121 @@
+"""Dates in news text: datelines, publication dates, and the year when a dateline omits it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+MONTHS_EN = (
+    "january february march april may june july august september october november december"
+).split()
+MONTHS_RU = ("январ феврал март апрел ма июн июл август сентябр октябр ноябр декабр").split()
+_MON_EN = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
+_MON_RU = r"(января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
+# "MOSCOW, January 26 - RIA Novosti", "MOSCOW, February 14. /TASS/", "МОСКВА, 26 января - РИА"
+_DATELINE_EN = re.compile(
+    rf"^([A-ZА-ЯЁ][A-ZА-ЯЁ .'-]{{1,40}}),\s+{_MON_EN}\s+(\d{{1,2}})(?:,\s*(\d{{4}}))?"
+)
+_DATELINE_RU = re.compile(
+    rf"^([A-ZА-ЯЁ][A-ZА-ЯЁ .'-]{{1,40}}),\s+(\d{{1,2}})\s+{_MON_RU}(?:\s+(\d{{4}}))?"
+)
+# "14:10, 16 February" / "14:10, 16 февраля 2022"
+_TIME_LINE = re.compile(
+    rf"^\s*\d{{1,2}}:\d\d,?\s+(\d{{1,2}})\s+({_MON_EN[1:-1]}|{_MON_RU[1:-1]})(?:\s+(\d{{4}}))?\s*$",
+    re.IGNORECASE,
+)
+_NUMERIC = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.((?:19|20)\d\d)(?![\d])")
+_FULL_EN = re.compile(rf"{_MON_EN}\s+(\d{{1,2}}),\s*((?:19|20)\d\d)")
+_FULL_RU = re.compile(rf"(\d{{1,2}})\s+{_MON_RU}\s+((?:19|20)\d\d)")
+_YEAR_END = re.compile(r"(end of|late|в конце|конце)\s+((?:19|20)\d\d)", re.IGNORECASE)
+
+
+def month_number(word: str) -> int | None:
+    w = word.lower()
+    if w in MONTHS_EN:
+        return MONTHS_EN.index(w) + 1
+    for i, stem in enumerate(MONTHS_RU):
+        if w.startswith(stem):
+            return i + 1
+    return None
+
+
+def is_time_line(line: str) -> bool:
+    return bool(_TIME_LINE.match(line))
+
+
+def dateline(paragraph: str) -> str | None:
+    """The dateline at the start of a paragraph ("MOSCOW, January 26 - RIA Novosti."), if any."""
+    m = _DATELINE_EN.match(paragraph) or _DATELINE_RU.match(paragraph)
+    if not m:
+        return None
+    end = re.search(r"[.]\s|$", paragraph[m.end() : m.end() + 60])
+    return paragraph[: m.end() + (end.start() if end else 0) + 1]
+
+
+def _valid(y: int, m: int, d: int) -> dt.date | None:
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _month_day(raw: str, body: list[str]) -> tuple[int | None, int, int] | None:
+    """(year or None, month, day) from a dateline, a time line, or a dd.mm.yyyy stamp."""
+    for para in body[:3]:
+        m = _DATELINE_EN.match(para)
+        if m:
+            return (int(m[4]) if m[4] else None, month_number(m[2]), int(m[3]))
+        m = _DATELINE_RU.match(para)
+        if m:
+            return (int(m[4]) if m[4] else None, month_number(m[3]), int(m[2]))
+    for line in raw.splitlines()[:40]:
+        m = _TIME_LINE.match(line)
+        if m:
+            return (int(m[3]) if m[3] else None, month_number(m[2]), int(m[1]))
+    m = _NUMERIC.search(raw)
+    if m and _valid(int(m[3]), int(m[2]), int(m[1])):
+        return (int(m[3]), int(m[2]), int(m[1]))
+    return None
+
+
+def mentioned_dates(text: str) -> list[dt.date]:
+    """Full dates written in the text ("December 17, 2021", "26 января 2022", "26.01.2022")."""
+    found = []
+    for m in _FULL_EN.finditer(text):
+        found.append(_valid(int(m[3]), month_number(m[1]), int(m[2])))
+    for m in _FULL_RU.finditer(text):
+        found.append(_valid(int(m[3]), month_number(m[2]), int(m[1])))
+    for m in _NUMERIC.finditer(text):
+        found.append(_valid(int(m[3]), int(m[2]), int(m[1])))
+    return [d for d in found if d]
+
+
+def infer_year(text: str, month: int, day: int) -> int | None:
+    """The year of a dateline that lacks one, from the full dates the article mentions ("December
+    17, 2021", "at the end of 2021"): the latest such year, or the next one when the dateline's
+    day would fall before a date the article already speaks of. Bare years ("the positions of
+    1997") are history, not evidence, so they are ignored; None when nothing tells."""
+    full = [d for d in mentioned_dates(text) if d.year <= dt.date.today().year]
+    ends = [int(m[2]) for m in _YEAR_END.finditer(text)]
+    if not full and not ends:
+        return None
+    year = max([d.year for d in full] + ends)
+    cand = _valid(year, month, day)
+    later = cand is not None and any(d > cand for d in full)
+    return year + 1 if later or year in ends else year
+
+
+def publication_date(raw: str, body: list[str]) -> tuple[tuple[int | None, int, int] | None, bool]:
+    """((year or None, month, day) or None, whether the year was inferred rather than read)."""
+    md = _month_day(raw, body)
+    if md is None:
+        return None, False
+    year, month, day = md
+    if year is not None:
+        return md, False
+    return (infer_year(raw, month, day), month, day), True
+
+
+def iso(year: int | None, month: int, day: int) -> str | None:
+    d = _valid(year, month, day) if year else None
+    return d.isoformat() if d else None

@@ -1,0 +1,274 @@
+"""The on-disk index: chunk vectors (FAISS), sentence vectors, the chunk/article store, the
+per-language BM25 indexes and a manifest.
+
+Every build writes a complete new version directory and then switches the one-line
+``CURRENT`` pointer with an atomic rename, so a crash at any moment leaves the previous
+version serving, and readers that opened the old version keep reading it undisturbed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa import lexical
+from qa.types import Article, Chunk, QAError, Sentence
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+_FILES = ("articles.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.npy")
+
+
+class IndexMissing(QAError):
+    pass
+
+
+class IndexCorrupt(QAError):
+    pass
+
+
+@dataclass
+class Entry:
+    """Everything the index holds about one article; vectors are rows aligned with the lists."""
+
+    article: Article
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    sentence_vecs: np.ndarray
+    chunk_vecs: np.ndarray
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _jsonl(rows) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+
+
+class Index:
+    """An index version held in memory: built from entries or loaded from disk."""
+
+    def __init__(self, entries: list[Entry], manifest: dict, lex=None, chunk_faiss=None):
+        self.entries = entries
+        self.manifest = manifest
+        self.articles = {e.article.id: e.article for e in entries}
+        self.sentences = [s for e in entries for s in e.sentences]
+        self.chunks = [c for e in entries for c in e.chunks]
+        self.sentence_row = {s.id: i for i, s in enumerate(self.sentences)}
+        dim = manifest["dim"]
+        self.sentence_vecs = _stack([e.sentence_vecs for e in entries], dim)
+        self.lexical = lex if lex is not None else self._build_lexical()
+        self.faiss = chunk_faiss if chunk_faiss is not None else self._build_faiss(entries, dim)
+        self.version: str | None = None
+        self._by_id = {e.article.id: e for e in entries}
+        self._copies: dict[str, list[str]] | None = None
+
+    def entry_of(self, article_id: str) -> Entry:
+        return self._by_id[article_id]
+
+    def copies(self, key: str) -> list[str]:
+        """Ids of the articles holding a sentence with this passage key (wire copies)."""
+        if self._copies is None:
+            table: dict[str, list[str]] = {}
+            for s in self.sentences:
+                ids = table.setdefault(lexical.passage_key(s.text), [])
+                if s.article_id not in ids:
+                    ids.append(s.article_id)
+            self._copies = table
+        return self._copies.get(key, [])
+
+    def _build_lexical(self) -> dict[str, lexical.LexicalIndex]:
+        out = {}
+        for lang in ("en", "ru"):
+            rows = [i for i, c in enumerate(self.chunks) if c.lang == lang]
+            out[lang] = lexical.LexicalIndex.build(lang, [self.chunks[i].text for i in rows], rows)
+        return out
+
+    @staticmethod
+    def _build_faiss(entries: list[Entry], dim: int):
+        import faiss
+
+        # Exact inner product: on normalized vectors it is cosine, and up to ~100k chunks an
+        # exhaustive scan is both the most accurate and fast enough (< 10 ms).
+        index = faiss.IndexFlatIP(dim)
+        vecs = _stack([e.chunk_vecs for e in entries], dim)
+        if len(vecs):
+            index.add(vecs)
+        return index
+
+    def reusable(self) -> dict[str, Entry]:
+        """Entries by article id with their chunk vectors read back from FAISS, so an
+        incremental build copies them instead of embedding the article again."""
+        out, row, srow = {}, 0, 0
+        for e in self.entries:
+            n, m = len(e.chunks), len(e.sentences)
+            vecs = self.faiss.reconstruct_n(row, n) if n else np.zeros((0, self.manifest["dim"]))
+            out[e.article.id] = Entry(
+                e.article, e.sentences, e.chunks, self.sentence_vecs[srow : srow + m], vecs
+            )
+            row, srow = row + n, srow + m
+        return out
+
+    def dense_search(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if self.faiss.ntotal == 0:
+            return []
+        scores, rows = self.faiss.search(
+            qvec.reshape(1, -1).astype(np.float32), min(k, self.faiss.ntotal)
+        )
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+    # ---- persistence -------------------------------------------------------------------
+    def save(self, root: Path) -> str:
+        """Write a new version directory, then point CURRENT at it. Returns the version name."""
+        import faiss
+
+        root.mkdir(parents=True, exist_ok=True)
+        name = time.strftime("v-%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
+        tmp = root / f".tmp-{name}"
+        tmp.mkdir()
+        art_rows = [
+            {
+                **asdict(e.article),
+                "sentences": [[s.start, s.end] for s in e.sentences],
+                "chunks": [[c.start, c.end, *c.sentences] for c in e.chunks],
+            }
+            for e in self.entries
+        ]
+        _fsync_write(tmp / "articles.jsonl", _jsonl(art_rows))
+        _fsync_write(tmp / "chunks.jsonl", _jsonl({"id": c.id} for c in self.chunks))
+        faiss.write_index(self.faiss, str(tmp / "chunks.faiss"))
+        # float16 halves memory and disk; cosine changes by < 1e-3, far below score gaps.
+        with open(tmp / "sentences.npy", "wb") as f:
+            np.save(f, self.sentence_vecs.astype(np.float16), allow_pickle=False)
+            f.flush()
+            os.fsync(f.fileno())
+        for lang, lex in self.lexical.items():
+            lex.save(tmp / "lexical" / lang)
+        manifest = {
+            **self.manifest,
+            "format_version": FORMAT_VERSION,
+            "n_articles": len(self.entries),
+            "n_chunks": len(self.chunks),
+            "n_sentences": len(self.sentences),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "files": {f: (tmp / f).stat().st_size for f in _FILES},
+        }
+        _fsync_write(tmp / "manifest.json", json.dumps(manifest, indent=2).encode())
+        os.rename(tmp, root / name)
+        pointer = root / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
+        _fsync_write(pointer, name.encode())
+        os.replace(pointer, root / CURRENT)  # the switch: atomic on POSIX
+        _fsync_dir(root)
+        self.manifest, self.version = manifest, name
+        _collect_garbage(root, keep={name})
+        return name
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _collect_garbage(root: Path, keep: set[str]) -> None:
+    """Remove old versions and leftovers of crashed builds, keeping the live one and the one
+    before it (a reader may still be loading it)."""
+    versions = sorted(p for p in root.glob("v-*") if p.is_dir())
+    previous = [p for p in versions if p.name not in keep][-1:]
+    for p in versions:
+        if p.name not in keep and p not in previous:
+            shutil.rmtree(p, ignore_errors=True)
+    for p in root.glob(".tmp-*"):
+        shutil.rmtree(p, ignore_errors=True)
+    for p in root.glob(f".{CURRENT}.*"):
+        p.unlink(missing_ok=True)
+
+
+def _stack(parts: list[np.ndarray], dim: int) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+
+def current_version(root: Path) -> str | None:
+    try:
+        return (root / CURRENT).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def load(root: Path, model_id: str | None = None) -> Index:
+    """Load the live version, checking it is whole and matches the model in use."""
+    import faiss
+
+    name = current_version(root)
+    if name is None:
+        raise IndexMissing(f"no index in {root}: run `qa build` first")
+    folder = root / name
+    fix = "run `qa build --full` to rebuild it"
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        raise IndexCorrupt(f"index {folder} has no readable manifest: {fix}") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexCorrupt(
+            f"index {folder} has format {manifest.get('format_version')}, "
+            f"this qa reads {FORMAT_VERSION}: {fix}"
+        )
+    if model_id and manifest.get("model") != model_id:
+        raise IndexCorrupt(f"index was built with {manifest.get('model')}, not {model_id}: {fix}")
+    for fname, size in manifest.get("files", {}).items():
+        p = folder / fname
+        if not p.exists() or p.stat().st_size != size:
+            raise IndexCorrupt(f"index file {p} is missing or truncated: {fix}")
+    try:
+        entries = _read_entries(folder, manifest)
+        chunk_faiss = faiss.read_index(str(folder / "chunks.faiss"))
+        lex = {lang: lexical.LexicalIndex.load(folder / "lexical" / lang) for lang in ("en", "ru")}
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        raise IndexCorrupt(f"index {folder} is damaged ({type(e).__name__}): {fix}") from None
+    index = Index(entries, manifest, lex, chunk_faiss)
+    if index.faiss.ntotal != len(index.chunks) or len(index.chunks) != manifest["n_chunks"]:
+        raise IndexCorrupt(
+            f"index {folder}: {index.faiss.ntotal} vectors for {len(index.chunks)} chunks: {fix}"
+        )
+    index.version = name
+    return index
+
+
+def _read_entries(folder: Path, manifest: dict) -> list[Entry]:
+    sent_vecs = np.load(folder / "sentences.npy", allow_pickle=False).astype(np.float32)
+    if len(sent_vecs) != manifest["n_sentences"]:
+        raise ValueError("sentence vector count")
+    entries, row = [], 0
+    fields = set(Article.__dataclass_fields__)
+    with open(folder / "articles.jsonl", encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            a = Article(**{k: v for k, v in d.items() if k in fields})
+            sents = [
+                Sentence(f"{a.id}s{i}", a.id, a.text[s:e], s, e, a.lang)
+                for i, (s, e) in enumerate(d["sentences"])
+            ]
+            chunks = [
+                Chunk(f"{a.id}#{i}", a.id, a.text[s:e], s, e, a.lang, (i0, i1))
+                for i, (s, e, i0, i1) in enumerate(d["chunks"])
+            ]
+            n = len(sents)
+            entries.append(Entry(a, sents, chunks, sent_vecs[row : row + n], np.zeros((0, 0))))
+            row += n
+    return entries

@@ -1,0 +1,228 @@
+"""The one orchestrator: build(settings) and Pipeline(settings).ask(question).
+
+Everything user-facing (CLI, web UI, `qa eval`) goes through here, so they all give the
+same answers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa import chunker, corpus, index, lang, lexical, reader, retriever
+from qa.config import Settings
+from qa.embedder import DIM, Embedder
+from qa.types import Answer, QAError
+
+MAX_QUESTION = 1000  # characters; longer input is a pasted document, not a question
+
+
+@dataclass
+class BuildReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    chunks_embedded: int = 0
+    sentences_embedded: int = 0
+    problems: list[dict] = field(default_factory=list)
+    version: str | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "removed": len(self.removed),
+            "unchanged": self.unchanged,
+            "chunks_embedded": self.chunks_embedded,
+            "sentences_embedded": self.sentences_embedded,
+            "problems": self.problems,
+            "version": self.version,
+            "seconds": round(self.seconds, 2),
+            "files": {"added": self.added, "updated": self.updated, "removed": self.removed},
+        }
+
+
+def shape(settings: Settings, embedder: Embedder) -> dict:
+    """The settings an index is built with; a mismatch means a full rebuild."""
+    return {
+        "model": embedder.model_id,
+        "dim": DIM,
+        "chunk_sentences": settings.chunk_sentences,
+        "chunk_stride": settings.chunk_stride,
+        "qa_version": _version(),
+    }
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("qa")
+    except PackageNotFoundError:
+        return "0"
+
+
+@contextmanager
+def build_lock(root: Path):
+    """One build at a time per index directory; a second one is refused, never interleaved."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "LOCK", "a+") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "?"
+            raise QAError(
+                f"another `qa build` (pid {holder}) is updating {root}; "
+                "wait for it to finish and run again"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            f.truncate(0)
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def _previous(settings: Settings, embedder: Embedder, full: bool, notes: list[str]):
+    if full or index.current_version(settings.index) is None:
+        return {}
+    try:
+        old = index.load(settings.index)
+    except index.IndexCorrupt as e:
+        notes.append(f"previous index unusable ({e}); rebuilding everything")
+        return {}
+    want = shape(settings, embedder)
+    for key in ("model", "dim", "chunk_sentences", "chunk_stride"):
+        if old.manifest.get(key) != want[key]:
+            raise QAError(
+                f"index was built with {key}={old.manifest.get(key)!r}, settings say "
+                f"{want[key]!r}: run `qa build --full` to rebuild it"
+            )
+    return old.reusable()
+
+
+def build(
+    settings: Settings, full: bool = False, embedder: Embedder | None = None, log=None
+) -> BuildReport:
+    """Bring the index up to date with the corpus, embedding only new or changed articles."""
+    t0 = time.perf_counter()
+    embedder = embedder or Embedder(settings.model_cache, settings.batch_size)
+    report, notes = BuildReport(), []
+    with build_lock(settings.index):
+        articles, problems = corpus.load(settings.corpus)
+        report.problems = [{"path": p.path, "error": p.message} for p in problems]
+        if not articles:
+            raise QAError(f"no readable articles in {settings.corpus} (.txt, .md, .html): add some")
+        old = _previous(settings, embedder, full, notes)
+        entries, todo = [], []
+        for a in articles:
+            prev = old.get(a.id)
+            if prev is not None and prev.article.content_hash == a.content_hash:
+                entries.append(prev)
+                report.unchanged += 1
+                continue
+            (report.updated if prev is not None else report.added).append(a.path)
+            sents = chunker.sentences(a)
+            chunks = chunker.chunks(a, sents, settings.chunk_sentences, settings.chunk_stride)
+            entry = index.Entry(a, sents, chunks, None, None)
+            entries.append(entry)
+            todo.append(entry)
+        current = {a.id for a in articles}
+        report.removed = sorted(e.article.path for aid, e in old.items() if aid not in current)
+        if not todo and not report.removed and old:
+            report.version = index.current_version(settings.index)
+            report.seconds = time.perf_counter() - t0
+            return report
+        _embed(embedder, todo, progress=not settings.quiet)
+        report.chunks_embedded = sum(len(e.chunks) for e in todo)
+        report.sentences_embedded = sum(len(e.sentences) for e in todo)
+        built = index.Index(entries, shape(settings, embedder))
+        report.version = built.save(settings.index)
+    report.seconds = time.perf_counter() - t0
+    if log:
+        for n in notes:
+            log(n)
+    return report
+
+
+def _embed(embedder: Embedder, todo: list, progress: bool) -> None:
+    texts = [c.text for e in todo for c in e.chunks] + [s.text for e in todo for s in e.sentences]
+    vecs = embedder.passages(texts, progress=progress) if texts else np.zeros((0, DIM), np.float32)
+    n_chunks = sum(len(e.chunks) for e in todo)
+    chunk_vecs, sent_vecs = vecs[:n_chunks], vecs[n_chunks:]
+    ci = si = 0
+    for e in todo:
+        e.chunk_vecs = chunk_vecs[ci : ci + len(e.chunks)]
+        e.sentence_vecs = sent_vecs[si : si + len(e.sentences)]
+        ci += len(e.chunks)
+        si += len(e.sentences)
+
+
+def check_question(question: str) -> str:
+    q = " ".join((question or "").split())
+    if not q or not any(ch.isalnum() for ch in q):
+        raise QAError("empty question: type a question in English or Russian")
+    if len(q) > MAX_QUESTION:
+        raise QAError(f"question is {len(q)} characters; keep it under {MAX_QUESTION}")
+    return q
+
+
+class Pipeline:
+    """Loads the model and the index once; picks up a newly built index on the next question."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.model_cache, settings.batch_size)
+        self._index: index.Index | None = None
+
+    @property
+    def index(self) -> index.Index:
+        live = index.current_version(self.settings.index)
+        if self._index is None or (live is not None and live != self._index.version):
+            self._index = index.load(self.settings.index, self.embedder.model_id)
+        return self._index
+
+    def warm_up(self) -> None:
+        """Load model, index and NER now, so the first question is as fast as the rest."""
+        self.embedder.queries(["warm up"])
+        _ = self.index
+        from qa import spans
+
+        spans.warm_up()
+
+    def query(self, question: str) -> retriever.Query:
+        q = check_question(question)
+        qlang = lang.detect(q)
+        vec = self.embedder.queries([q])[0]
+        return retriever.Query(q, qlang, vec, tuple(lexical.tokens(q, qlang)))
+
+    def ask(
+        self, question: str, k: int | None = None, langs: tuple[str, ...] | None = None
+    ) -> Answer:
+        s = self.settings
+        idx = self.index
+        query = self.query(question)
+        hits = retriever.retrieve(
+            idx,
+            query,
+            candidates=s.candidates,
+            limit=max(k or s.k, 5),
+            w_dense=s.dense_weight,
+            w_lex=s.lexical_weight,
+            rrf_k=s.rrf_k,
+            langs=langs,
+        )
+        answer = reader.read(idx, query, hits, s.min_score)
+        return answer

@@ -1,0 +1,118 @@
+"""Answer -> JSON object (the `qa ask --json` contract), plain text, or safe markdown.
+
+The JSON keys below are a contract scripts rely on: extend it, never rename or drop a key.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from qa.index import Index
+from qa.types import Answer, Article, Hit
+
+NO_ANSWER = {
+    "en": "No answer in the articles.",
+    "ru": "В статьях нет ответа на этот вопрос.",
+}
+
+
+def article_json(a: Article) -> dict:
+    return {
+        "id": a.id,
+        "path": a.path,
+        "title": a.title,
+        "outlet": a.outlet,
+        "published": a.published,
+        "language": a.lang,
+        "url": a.url,
+        "date_uncertain": a.date_uncertain,
+        "translation_of": a.translation_of,
+    }
+
+
+def passage_json(index: Index, hit: Hit) -> dict:
+    c = hit.chunk
+    return {
+        "text": c.text,
+        "score": round(hit.score, 6),
+        "start": c.start,
+        "end": c.end,
+        "article": article_json(index.articles[c.article_id]),
+        "also_in": [article_json(index.articles[a]) for a in hit.also_in],
+        "dense": None if hit.dense is None else round(hit.dense, 6),
+        "lexical": None if hit.lexical is None else round(hit.lexical, 6),
+    }
+
+
+def answer_json(index: Index, ans: Answer, k: int) -> dict:
+    """The stable `qa ask --json` object."""
+    out = {
+        "question": ans.question,
+        "language": ans.language,
+        "answer": None,
+        "passages": [passage_json(index, h) for h in ans.hits[:k]],
+        "question_type": ans.qtype,
+        "confidence": ans.score,
+    }
+    if ans.text is not None:
+        s = ans.sentence
+        out["answer"] = {
+            "text": ans.text,
+            "score": ans.score,
+            "start": ans.start,
+            "end": ans.end,
+            "sentence": s.text,
+            "sentence_start": s.start,
+            "sentence_end": s.end,
+            "article": article_json(index.articles[ans.article_id]),
+            "also_in": [article_json(index.articles[a]) for a in ans.also_in],
+        }
+    return out
+
+
+def source_line(a: dict) -> str:
+    bits = [b for b in (a.get("outlet"), a.get("published"), a.get("language")) if b]
+    return f"{a['title']} ({', '.join(bits)})" if bits else a["title"]
+
+
+def text(obj: dict, bold=("", "")) -> str:
+    """Human-readable answer from the JSON object; ``bold`` wraps the span (ANSI on a tty)."""
+    lines = []
+    ans = obj["answer"]
+    if ans is None:
+        lines.append(NO_ANSWER.get(obj["language"], NO_ANSWER["en"]))
+    else:
+        rel_s, rel_e = ans["start"] - ans["sentence_start"], ans["end"] - ans["sentence_start"]
+        sent = ans["sentence"]
+        lines.append(ans["text"])
+        lines.append(f'  "{sent[:rel_s]}{bold[0]}{sent[rel_s:rel_e]}{bold[1]}{sent[rel_e:]}"')
+        a = ans["article"]
+        lines.append(f"  — {source_line(a)}")
+        lines.append(
+            f"    {a['path']} [{ans['start']}:{ans['end']}]  id {a['id']}  "
+            f"confidence {ans['score']:.2f}"
+        )
+        for other in ans["also_in"]:
+            lines.append(f"    also in: {source_line(other)}  {other['path']}")
+    if obj["passages"]:
+        lines.append("")
+        lines.append("Sources:")
+    for i, p in enumerate(obj["passages"], 1):
+        snippet = " ".join(p["text"].split())
+        snippet = snippet if len(snippet) <= 160 else snippet[:157] + "..."
+        lines.append(
+            f"  [{i}] {source_line(p['article'])}  {p['article']['path']} [{p['start']}:{p['end']}]"
+        )
+        lines.append(f"      {snippet}")
+        if p["also_in"]:
+            lines.append("      also in: " + "; ".join(source_line(o) for o in p["also_in"]))
+    return "\n".join(lines)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~=:])")
+
+
+def escape_md(s: str) -> str:
+    """HTML-escape, then backslash-escape markdown, so article text renders as inert text."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(s, quote=True))

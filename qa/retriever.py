@@ -1,0 +1,102 @@
+"""Question -> ranked passages: dense (e5 + FAISS) and lexical (BM25, question's language)
+results fused by weighted reciprocal rank, overlapping windows and wire copies collapsed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa import lexical
+from qa.index import Index
+from qa.types import Chunk, Hit
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    lang: str
+    vec: np.ndarray  # e5 query embedding, normalized
+    tokens: tuple[str, ...]  # stemmed content words in the question's language
+
+
+def fuse(
+    dense: list[tuple[int, float]],
+    lex: list[tuple[int, float]],
+    w_dense: float,
+    w_lex: float,
+    k: int,
+) -> dict[int, tuple[float, float | None, float | None]]:
+    """Weighted reciprocal-rank fusion: robust to the two retrievers' unrelated score scales
+    (cosines compressed near 0.8, BM25 unbounded)."""
+    fused: dict[int, list] = {}
+    for rank, (row, score) in enumerate(dense):
+        fused.setdefault(row, [0.0, None, None])
+        fused[row][0] += w_dense / (k + rank + 1)
+        fused[row][1] = score
+    for rank, (row, score) in enumerate(lex):
+        fused.setdefault(row, [0.0, None, None])
+        fused[row][0] += w_lex / (k + rank + 1)
+        fused[row][2] = score
+    return {row: tuple(v) for row, v in fused.items()}
+
+
+def _overlaps(a: Chunk, b: Chunk) -> bool:
+    return (
+        a.article_id == b.article_id
+        and a.sentences[0] < b.sentences[1]
+        and b.sentences[0] < a.sentences[1]
+    )
+
+
+def collapse(index: Index, ranked: list[tuple[int, tuple]], limit: int) -> list[Hit]:
+    """Best-first hits without overlapping windows of one article; a passage repeated verbatim
+    in other articles (wire copies) becomes one hit listing them in ``also_in``."""
+    hits: list[Hit] = []
+    kept: list[Chunk] = []
+    by_key: dict[str, int] = {}
+    for row, (score, dense, lex) in ranked:
+        chunk = index.chunks[row]
+        if any(_overlaps(chunk, k) for k in kept):
+            continue
+        key = lexical.passage_key(chunk.text)
+        if key in by_key:
+            i = by_key[key]
+            if (
+                chunk.article_id != hits[i].chunk.article_id
+                and chunk.article_id not in hits[i].also_in
+            ):
+                h = hits[i]
+                hits[i] = Hit(h.chunk, h.score, h.dense, h.lexical, h.also_in + (chunk.article_id,))
+            kept.append(chunk)
+            continue
+        if len(hits) >= limit:
+            continue  # still scanning, so later copies of kept passages are folded in
+        by_key[key] = len(hits)
+        kept.append(chunk)
+        hits.append(Hit(chunk, score, dense, lex))
+    return hits
+
+
+def retrieve(
+    index: Index,
+    query: Query,
+    *,
+    candidates: int,
+    limit: int,
+    w_dense: float,
+    w_lex: float,
+    rrf_k: int,
+    langs: tuple[str, ...] | None = None,
+) -> list[Hit]:
+    """The ``limit`` best passages for the query, optionally only in the given languages."""
+    depth = candidates if not langs else candidates * 4  # filtering thins the candidate list
+    dense = index.dense_search(query.vec, depth)
+    lex_index = index.lexical.get(query.lang)
+    lex = lex_index.search(list(query.tokens), depth) if lex_index else []
+    if langs:
+        dense = [(r, s) for r, s in dense if index.chunks[r].lang in langs]
+        lex = [(r, s) for r, s in lex if index.chunks[r].lang in langs]
+    fused = fuse(dense[:candidates], lex[:candidates], w_dense, w_lex, rrf_k)
+    ranked = sorted(fused.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    return collapse(index, ranked, limit)

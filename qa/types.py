@@ -1,0 +1,74 @@
+"""Data that crosses module boundaries: frozen dataclasses, no logic, no heavy imports.
+
+Every offset is a character offset into ``Article.text`` (the cleaned article text), so
+``article.text[x.start:x.end] == x.text`` holds for chunks, sentences and answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str  # hash of the corpus-relative path: stable across rebuilds
+    path: str  # relative to the corpus directory, with forward slashes
+    title: str
+    lang: str  # "en" | "ru"
+    text: str  # cleaned text: title, blank line, body paragraphs
+    content_hash: str  # hash of the raw file (and its sidecar): drives incremental builds
+    outlet: str | None = None
+    published: str | None = None  # ISO date "YYYY-MM-DD"
+    date_uncertain: bool = False  # year or day was inferred, not read
+    url: str | None = None
+    translation_of: str | None = None  # corpus-relative path of the original
+
+
+@dataclass(frozen=True)
+class Sentence:
+    id: str  # article id + "s" + ordinal
+    article_id: str
+    text: str
+    start: int
+    end: int
+    lang: str
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str  # article id + "#" + ordinal
+    article_id: str
+    text: str
+    start: int
+    end: int
+    lang: str
+    sentences: tuple[int, int] = (0, 0)  # ordinals [first, last) of the article's sentences
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float  # fused relevance, higher is better
+    dense: float | None = None  # cosine similarity, if the dense retriever found it
+    lexical: float | None = None  # BM25 score, if the lexical retriever found it
+    also_in: tuple[str, ...] = ()  # ids of other articles carrying the same passage
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    language: str
+    text: str | None  # None means "the articles don't say"
+    score: float
+    start: int | None = None
+    end: int | None = None
+    sentence: Sentence | None = None
+    article_id: str | None = None
+    also_in: tuple[str, ...] = ()
+    qtype: str = "other"
+    hits: tuple[Hit, ...] = field(default_factory=tuple)
+
+
+class QAError(Exception):
+    """An expected failure (no index, bad input, ...): the CLI prints its one-line message and
+    exits 1. The message says what to do."""
