@@ -62,8 +62,9 @@ OUTLETS = {
 class Cleaned:
     title: str
     body: list[str]  # paragraphs
+    title_in_body: bool  # no title line was found: the title is the body's opening words
     outlet: str | None
-    published: str | None
+    published: tuple[int | None, int, int] | None  # (year or None, month, day)
     date_uncertain: bool
 
 
@@ -100,8 +101,8 @@ def _drop_captions(lines: list[str]) -> list[str]:
     return [x for i, x in enumerate(lines) if i not in drop]
 
 
-def clean(raw: str, title_hint: str | None = None) -> tuple[str, list[str]]:
-    """(title, body paragraphs) of a scraped page."""
+def clean(raw: str, title_hint: str | None = None) -> tuple[str, list[str], bool]:
+    """(title, body paragraphs, whether the title was taken from the body) of a page."""
     lines = [ln.rstrip() for ln in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     for i, line in enumerate(lines):
         if _TAIL.match(line):
@@ -118,9 +119,19 @@ def clean(raw: str, title_hint: str | None = None) -> tuple[str, list[str]]:
                 break
     elif kept and kept[0] == title:
         kept = kept[1:]
-    if title is None:
-        title = kept[0][:120] if kept else ""
-    return title, [re.sub(r"[ \t]+", " ", p) for p in kept]
+    from_body = title is None
+    if from_body:
+        title = _opening(kept[0]) if kept else ""
+    return title, [re.sub(r"[ \t]+", " ", p) for p in kept], from_body
+
+
+def _opening(paragraph: str, limit: int = 100) -> str:
+    """A stand-in title: the first sentence, or the first words up to ``limit`` characters."""
+    m = re.match(r"(.{20,}?[.!?])(\s|$)", paragraph)
+    if m and len(m[1]) <= limit:
+        return m[1]
+    cut = paragraph[:limit].rsplit(" ", 1)[0]
+    return cut + ("…" if len(paragraph) > len(cut) else "")
 
 
 def find_outlet(raw: str, body: list[str]) -> str | None:
@@ -140,6 +151,6 @@ def find_outlet(raw: str, body: list[str]) -> str | None:
 
 def extract(raw: str, title_hint: str | None = None) -> Cleaned:
     """Clean a page and read its metadata. The date's year may be inferred (flagged)."""
-    title, body = clean(raw, title_hint)
+    title, body, from_body = clean(raw, title_hint)
     published, uncertain = dates.publication_date(raw, body)
-    return Cleaned(title, body, find_outlet(raw, body), published, uncertain)
+    return Cleaned(title, body, from_body, find_outlet(raw, body), published, uncertain)

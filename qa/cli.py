@@ -190,5 +190,35 @@ def show(settings: Settings, article_id: str, as_json: bool):
         click.echo(f"{render.source_line(obj)}\n{obj['path']}  id {obj['id']}\n\n{art.text}")
 
 
+@cli.command(name="eval")
+@common
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print all numbers (and per-question rows).")
+@click.option(
+    "--workdir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Keep the benchmark corpus and index here (re-runs skip embedding).",
+)
+@click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N questions.")
+def eval_(settings: Settings, files: tuple[Path, ...], as_json: bool, workdir, limit):
+    """Benchmark retrieval and answers on SQuAD-format FILES (one per language; parallel files
+    are paired by question id).
+
+    \b
+    Examples:
+      qa eval ../shared/bench/xquad/xquad-dev.en.json ../shared/bench/xquad/xquad-dev.ru.json
+      qa eval xquad-dev.ru.json --json > оценка.json     # только русские вопросы
+    """
+    from qa import evaluate
+
+    log = (lambda m: None) if settings.quiet else (lambda m: click.echo(m, err=True))
+    result = evaluate.run(list(files), settings, workdir=workdir, limit=limit, log=log)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        click.echo(evaluate.table(result))
+
+
 def main():
     cli(prog_name="qa")

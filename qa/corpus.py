@@ -52,7 +52,7 @@ def _decode(path: Path, data: bytes) -> str:
     if b"\x00" in data[:4096]:
         raise CorpusError(f"{path}: binary file, not text; remove it from the corpus")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig").lstrip("\ufeff")
     except UnicodeDecodeError:
         pass
     try:
@@ -126,7 +126,8 @@ def read_article(root: Path, path: Path) -> tuple[Article, tuple | None]:
     if not body and not got.title:
         raise CorpusError(f"{path}: no article text found; check the file")
     rel = path.relative_to(root).as_posix()
-    full = got.title + "\n\n" + "\n\n".join(body) if body else got.title
+    paragraphs = body if got.title_in_body else [got.title, *body]
+    full = "\n\n".join(p for p in paragraphs if p)
     published, uncertain, partial = _iso_or_none(meta.get("published")), False, None
     if published is None and got.published:
         year, month, day = got.published

@@ -208,21 +208,32 @@ class Pipeline:
         vec = self.embedder.queries([q])[0]
         return retriever.Query(q, qlang, vec, tuple(lexical.tokens(q, qlang)))
 
-    def ask(
-        self, question: str, k: int | None = None, langs: tuple[str, ...] | None = None
-    ) -> Answer:
+    def retrieve(
+        self,
+        query: retriever.Query,
+        limit: int,
+        langs: tuple[str, ...] | None = None,
+        exclude: frozenset[str] = frozenset(),
+    ):
         s = self.settings
-        idx = self.index
-        query = self.query(question)
-        hits = retriever.retrieve(
-            idx,
+        return retriever.retrieve(
+            self.index,
             query,
             candidates=s.candidates,
-            limit=max(k or s.k, 5),
+            limit=limit,
             w_dense=s.dense_weight,
             w_lex=s.lexical_weight,
             rrf_k=s.rrf_k,
             langs=langs,
+            exclude=exclude,
         )
-        answer = reader.read(idx, query, hits, s.min_score)
-        return answer
+
+    def read(self, query: retriever.Query, hits) -> Answer:
+        return reader.read(self.index, query, hits, self.settings.min_score)
+
+    def ask(
+        self, question: str, k: int | None = None, langs: tuple[str, ...] | None = None
+    ) -> Answer:
+        """Answer a question: retrieve passages, then extract the answer span (or abstain)."""
+        query = self.query(question)
+        return self.read(query, self.retrieve(query, max(k or self.settings.k, 5), langs))

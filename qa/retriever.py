@@ -88,15 +88,23 @@ def retrieve(
     w_lex: float,
     rrf_k: int,
     langs: tuple[str, ...] | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> list[Hit]:
-    """The ``limit`` best passages for the query, optionally only in the given languages."""
-    depth = candidates if not langs else candidates * 4  # filtering thins the candidate list
+    """The ``limit`` best passages for the query, optionally only in the given languages and
+    never from the ``exclude``d articles."""
+    filtered = bool(langs or exclude)
+    depth = candidates * 4 if filtered else candidates  # filters thin the candidate lists
     dense = index.dense_search(query.vec, depth)
     lex_index = index.lexical.get(query.lang)
     lex = lex_index.search(list(query.tokens), depth) if lex_index else []
-    if langs:
-        dense = [(r, s) for r, s in dense if index.chunks[r].lang in langs]
-        lex = [(r, s) for r, s in lex if index.chunks[r].lang in langs]
+    if filtered:
+
+        def keep(row: int) -> bool:
+            c = index.chunks[row]
+            return (not langs or c.lang in langs) and c.article_id not in exclude
+
+        dense = [(r, s) for r, s in dense if keep(r)]
+        lex = [(r, s) for r, s in lex if keep(r)]
     fused = fuse(dense[:candidates], lex[:candidates], w_dense, w_lex, rrf_k)
     ranked = sorted(fused.items(), key=lambda kv: (-kv[1][0], kv[0]))
     return collapse(index, ranked, limit)

@@ -196,13 +196,15 @@ def _russian(text: str) -> list[Span]:
     return out
 
 
-def candidates(text: str, lang: str) -> list[Span]:
+@lru_cache(maxsize=8192)
+def candidates(text: str, lang: str) -> tuple[Span, ...]:
     """Typed candidate spans in one sentence, deduplicated by (start, end), first kind wins
-    (patterns, then named entities, then noun phrases)."""
+    (patterns, then named entities, then noun phrases). Cached: the same evidence sentences
+    come back for related questions."""
     with _lock:  # spaCy and natasha pipelines are not safe to share across threads
         found = _patterns(text, lang) + (_russian(text) if lang == "ru" else _english(text))
     seen: dict[tuple[int, int], Span] = {}
     for s in found:
         if s.end > s.start and (s.start, s.end) not in seen:
             seen[(s.start, s.end)] = s
-    return list(seen.values())
+    return tuple(seen.values())
