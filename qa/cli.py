@@ -220,5 +220,76 @@ def eval_(settings: Settings, files: tuple[Path, ...], as_json: bool, workdir, l
         click.echo(evaluate.table(result))
 
 
+@cli.command()
+@common
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 makes the UI reachable from other machines.",
+)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=7860, show_default=True, help="TCP port."
+)
+@click.option(
+    "-k",
+    "k",
+    type=click.IntRange(1, 50),
+    default=None,
+    help=f"Passages shown under each answer [env {env_var('k')}; default 5].",
+)
+def serve(settings: Settings, host: str, port: int, k: int | None):
+    """Serve the web UI: a chat that answers from the same index as `qa ask`, with citations
+    that open the article view. Also GET /api/ask?q=... (the `qa ask --json` object).
+
+    \b
+    Examples:
+      qa serve                          # http://127.0.0.1:7860
+      qa serve --port 8080 --index index
+      QA_INDEX=индекс qa serve          # индекс из папки «индекс»
+    """
+    from qa import ui
+
+    ui.serve(settings.with_(k=k), host, port)
+
+
 def main():
     cli(prog_name="qa")
+
+
+@cli.command()
+@common
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+def add(settings: Settings, paths: tuple[Path, ...], as_json: bool):
+    """Copy article files or folders (.txt, .md, .html, with same-name .json sidecars) into
+    the corpus, in corpus/en/ or corpus/ru/ by their language, and update the index. An article
+    already in the corpus is reported as a duplicate, not added twice.
+
+    \b
+    Examples:
+      qa add ~/Downloads/lavrov-geneva.html        # one article
+      qa add new/ --json                            # a folder, JSON summary
+      qa add статьи/интервью.txt                    # русская статья -> corpus/ru/
+    """
+    from qa import pipeline
+
+    log = (lambda m: None) if settings.quiet else (lambda m: click.echo(m, err=True))
+    report = pipeline.add(settings, paths, log=log)
+    if not report.copied and not report.duplicates and report.problems:
+        raise QAError(f"nothing added: {report.problems[0]['error']}")
+    summary = report.as_dict()
+    for p in summary["problems"]:
+        log(f"skipped {p['path']}: {p['error']}")
+    for d in report.duplicates:
+        log(f"duplicate: {d['path']} is already in the corpus as {d['same_as']}")
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        click.echo(
+            f"{len(report.copied)} copied, {summary['duplicates']} duplicates; "
+            f"{summary['added']} added, {summary['updated']} updated, "
+            f"{summary['removed']} removed, {summary['unchanged']} unchanged; "
+            f"{summary['chunks_embedded']} chunks embedded in {summary['seconds']:.1f}s "
+            f"(index version {summary['version']})"
+        )

@@ -56,9 +56,15 @@ def _decode(path: Path, data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp1251")  # the usual legacy encoding of Russian pages
+        text = data.decode("cp1251")  # the usual legacy encoding of Russian pages
     except UnicodeDecodeError:
-        raise CorpusError(f"{path}: not UTF-8 text; re-save it as UTF-8") from None
+        text = ""
+    # cp1251 maps almost every byte to something, so random bytes "decode" too: accept it only
+    # when the result reads like text (letters, digits, spaces and ordinary punctuation).
+    plain = sum(ch.isalnum() or ch.isspace() or ch in ".,;:!?-()«»\"'—–%№" for ch in text)
+    if not text or plain < 0.95 * len(text):
+        raise CorpusError(f"{path}: not UTF-8 text; re-save it as UTF-8")
+    return text
 
 
 def _front_matter(text: str) -> tuple[dict, str]:
@@ -121,6 +127,8 @@ def read_article(root: Path, path: Path) -> tuple[Article, tuple | None]:
     else:
         fm, text = _front_matter(text)
         meta = {**fm, **meta}
+        if path.suffix.lower() == ".md":  # markdown headings are lines of their own
+            text = re.sub(r"(?m)^#{1,6}\s+", "", text)
     got = clean.extract(text, meta.get("title"))
     body = got.body
     if not body and not got.title:

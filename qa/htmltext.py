@@ -74,6 +74,7 @@ class _Parser(HTMLParser):
         self.in_title = False
         self.h1: list[str] = []
         self.in_h1 = False
+        self.pre = 0
 
     def handle_starttag(self, tag, attrs):
         a = {k.lower(): (v or "") for k, v in attrs}
@@ -91,6 +92,8 @@ class _Parser(HTMLParser):
             self.in_title = True
         elif tag == "h1":
             self.in_h1 = True
+        elif tag == "pre":
+            self.pre += 1
         if tag in _BLOCK:
             self.parts.append("\n")
 
@@ -101,6 +104,8 @@ class _Parser(HTMLParser):
             self.in_title = False
         elif tag == "h1":
             self.in_h1 = False
+        elif tag == "pre" and self.pre:
+            self.pre -= 1
         if tag in _BLOCK:
             self.parts.append("\n")
 
@@ -109,6 +114,8 @@ class _Parser(HTMLParser):
             self.meta.setdefault("page_title", data.strip())
         if self.skip or self.in_title:
             return
+        if not self.pre:
+            data = " ".join(data.split("\n"))  # a source line break inside a paragraph is a space
         if self.in_h1:
             self.h1.append(data)
         self.parts.append(data)

@@ -22,6 +22,8 @@ from qa import lexical
 from qa.types import Article, Chunk, QAError, Sentence
 
 FORMAT_VERSION = 1
+# Stages of a save at which the crash tests kill the process (see crash_at).
+SAVE_STAGES = ("files-written", "manifest-written", "renamed", "switched")
 CURRENT = "CURRENT"
 _FILES = ("articles.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.npy")
 
@@ -72,6 +74,8 @@ class Index:
         self.faiss = chunk_faiss if chunk_faiss is not None else self._build_faiss(entries, dim)
         self.version: str | None = None
         self._by_id = {e.article.id: e for e in entries}
+        self.sentence_faiss = _flat(self.sentence_vecs, dim)
+        self.sentence_chunk = _sentence_chunks(entries)
         self._copies: dict[str, list[str]] | None = None
 
     def entry_of(self, article_id: str) -> Entry:
@@ -97,15 +101,9 @@ class Index:
 
     @staticmethod
     def _build_faiss(entries: list[Entry], dim: int):
-        import faiss
-
         # Exact inner product: on normalized vectors it is cosine, and up to ~100k chunks an
         # exhaustive scan is both the most accurate and fast enough (< 10 ms).
-        index = faiss.IndexFlatIP(dim)
-        vecs = _stack([e.chunk_vecs for e in entries], dim)
-        if len(vecs):
-            index.add(vecs)
-        return index
+        return _flat(_stack([e.chunk_vecs for e in entries], dim), dim)
 
     def reusable(self) -> dict[str, Entry]:
         """Entries by article id with their chunk vectors read back from FAISS, so an
@@ -121,19 +119,28 @@ class Index:
         return out
 
     def dense_search(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
-        if self.faiss.ntotal == 0:
-            return []
-        scores, rows = self.faiss.search(
-            qvec.reshape(1, -1).astype(np.float32), min(k, self.faiss.ntotal)
-        )
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        """[(chunk row, cosine)] best first."""
+        return _search(self.faiss, qvec, k)
+
+    def sentence_search(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """[(chunk row, cosine of its best sentence)] best first: the chunk centred on each of
+        the best-matching sentences. A short sentence that states the answer outscores the
+        three-sentence window around it, most of all across languages."""
+        out, seen = [], set()
+        for srow, score in _search(self.sentence_faiss, qvec, k * 2):
+            row = int(self.sentence_chunk[srow])
+            if row not in seen:
+                seen.add(row)
+                out.append((row, score))
+        return out[:k]
 
     # ---- persistence -------------------------------------------------------------------
-    def save(self, root: Path) -> str:
+    def save(self, root: Path, failpoint: str | None = None) -> str:
         """Write a new version directory, then point CURRENT at it. Returns the version name."""
         import faiss
 
         root.mkdir(parents=True, exist_ok=True)
+        before = current_version(root)
         name = time.strftime("v-%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
         tmp = root / f".tmp-{name}"
         tmp.mkdir()
@@ -155,6 +162,11 @@ class Index:
             os.fsync(f.fileno())
         for lang, lex in self.lexical.items():
             lex.save(tmp / "lexical" / lang)
+        # bm25s and numpy write without fsync; a power cut after the switch must not leave
+        # the live version with empty lexical files (a SIGKILL alone cannot: the page cache
+        # survives it).
+        for p in sorted((tmp / "lexical").rglob("*"), reverse=True):
+            _fsync_dir(p)
         manifest = {
             **self.manifest,
             "format_version": FORMAT_VERSION,
@@ -163,19 +175,34 @@ class Index:
             "n_sentences": len(self.sentences),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "files": {f: (tmp / f).stat().st_size for f in _FILES},
+            "previous": before,  # kept by garbage collection: readers may still be loading it
         }
+        crash_at("files-written", failpoint)
         _fsync_write(tmp / "manifest.json", json.dumps(manifest, indent=2).encode())
+        _fsync_dir(tmp)
+        crash_at("manifest-written", failpoint)
         os.rename(tmp, root / name)
+        crash_at("renamed", failpoint)
         pointer = root / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
         _fsync_write(pointer, name.encode())
         os.replace(pointer, root / CURRENT)  # the switch: atomic on POSIX
         _fsync_dir(root)
+        crash_at("switched", failpoint)
         self.manifest, self.version = manifest, name
-        _collect_garbage(root, keep={name})
+        collect_garbage(root)
         return name
 
 
+def crash_at(stage: str, failpoint: str | None) -> None:
+    """Die like a power cut (SIGKILL: no cleanup, no finally) when ``stage`` is the failpoint."""
+    if failpoint == stage:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _fsync_dir(path: Path) -> None:
+    """fsync a directory (its entries) or a file already written and closed."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -183,18 +210,50 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _collect_garbage(root: Path, keep: set[str]) -> None:
-    """Remove old versions and leftovers of crashed builds, keeping the live one and the one
-    before it (a reader may still be loading it)."""
-    versions = sorted(p for p in root.glob("v-*") if p.is_dir())
-    previous = [p for p in versions if p.name not in keep][-1:]
-    for p in versions:
-        if p.name not in keep and p not in previous:
-            shutil.rmtree(p, ignore_errors=True)
+def collect_garbage(root: Path) -> None:
+    """Remove old versions and leftovers of crashed builds (``.tmp-*`` directories, versions
+    written but never switched to), keeping the live version and the one it replaced (a reader
+    may still be loading it). Callers hold the build lock."""
     for p in root.glob(".tmp-*"):
         shutil.rmtree(p, ignore_errors=True)
     for p in root.glob(f".{CURRENT}.*"):
         p.unlink(missing_ok=True)
+    live = current_version(root)
+    try:
+        keep = {live, json.loads((root / str(live) / "manifest.json").read_text())["previous"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no readable live version: delete nothing until a build replaces it
+    for p in root.glob("v-*"):
+        if p.is_dir() and p.name not in keep:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _search(index, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
+    if index.ntotal == 0:
+        return []
+    scores, rows = index.search(qvec.reshape(1, -1).astype(np.float32), min(k, index.ntotal))
+    return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+
+def _flat(vecs: np.ndarray, dim: int):
+    import faiss
+
+    index = faiss.IndexFlatIP(dim)
+    if len(vecs):
+        index.add(np.ascontiguousarray(vecs, dtype=np.float32))
+    return index
+
+
+def _sentence_chunks(entries: list[Entry]) -> np.ndarray:
+    """For every sentence row, the chunk row whose window is centred nearest to it."""
+    out, crow = [], 0
+    for e in entries:
+        centres = [(c.sentences[0] + c.sentences[1] - 1) / 2 for c in e.chunks]
+        for i in range(len(e.sentences)):
+            best = min(range(len(centres)), key=lambda j: abs(centres[j] - i)) if centres else 0
+            out.append(crow + best)
+        crow += len(e.chunks)
+    return np.asarray(out, dtype=np.int64)
 
 
 def _stack(parts: list[np.ndarray], dim: int) -> np.ndarray:
@@ -223,7 +282,9 @@ def load(root: Path, model_id: str | None = None) -> Index:
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
     except (OSError, ValueError):
-        raise IndexCorrupt(f"index {folder} has no readable manifest: {fix}") from None
+        manifest = None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files", {}), dict):
+        raise IndexCorrupt(f"index {folder} has no readable manifest: {fix}")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorrupt(
             f"index {folder} has format {manifest.get('format_version')}, "
@@ -239,7 +300,7 @@ def load(root: Path, model_id: str | None = None) -> Index:
         entries = _read_entries(folder, manifest)
         chunk_faiss = faiss.read_index(str(folder / "chunks.faiss"))
         lex = {lang: lexical.LexicalIndex.load(folder / "lexical" / lang) for lang in ("en", "ru")}
-    except (OSError, ValueError, KeyError, RuntimeError) as e:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as e:
         raise IndexCorrupt(f"index {folder} is damaged ({type(e).__name__}): {fix}") from None
     index = Index(entries, manifest, lex, chunk_faiss)
     if index.faiss.ntotal != len(index.chunks) or len(index.chunks) != manifest["n_chunks"]:

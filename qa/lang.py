@@ -31,6 +31,14 @@ def detect(text: str, default: str = "en") -> str:
         return default
     if cyr == 0 or lat == 0:
         return "ru" if cyr else "en"
+    # Mixed alphabets: names are capitalised and often kept in their own script ("Who is
+    # Столтенберг?"), while the question's grammar is in lower-case words (and the first word).
+    words = re.findall(r"[^\W\d_]+", sample)
+    grammar = [w for i, w in enumerate(words) if i == 0 or not w[0].isupper()]
+    g_cyr = sum(1 for w in grammar if _CYR.match(w))
+    g_lat = sum(1 for w in grammar if _LAT.match(w))
+    if g_cyr != g_lat:
+        return "ru" if g_cyr > g_lat else "en"
     found = _detector().detect_language_of(sample)
     if found is None:
         return "ru" if cyr >= lat else "en"

@@ -7,7 +7,10 @@ same answers.
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import itertools
 import os
+import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -117,44 +120,60 @@ def build(
     settings: Settings, full: bool = False, embedder: Embedder | None = None, log=None
 ) -> BuildReport:
     """Bring the index up to date with the corpus, embedding only new or changed articles."""
+    with build_lock(settings.index):
+        index.crash_at("locked", settings.failpoint)
+        return _update(settings, full, embedder, log)
+
+
+def _update(settings: Settings, full: bool, embedder: Embedder | None, log) -> BuildReport:
+    """build() with the lock held."""
     t0 = time.perf_counter()
     embedder = embedder or Embedder(settings.model_cache, settings.batch_size)
     report, notes = BuildReport(), []
-    with build_lock(settings.index):
-        articles, problems = corpus.load(settings.corpus)
-        report.problems = [{"path": p.path, "error": p.message} for p in problems]
-        if not articles:
-            raise QAError(f"no readable articles in {settings.corpus} (.txt, .md, .html): add some")
-        old = _previous(settings, embedder, full, notes)
-        entries, todo = [], []
-        for a in articles:
-            prev = old.get(a.id)
-            if prev is not None and prev.article.content_hash == a.content_hash:
-                entries.append(prev)
-                report.unchanged += 1
-                continue
-            (report.updated if prev is not None else report.added).append(a.path)
-            sents = chunker.sentences(a)
-            chunks = chunker.chunks(a, sents, settings.chunk_sentences, settings.chunk_stride)
-            entry = index.Entry(a, sents, chunks, None, None)
-            entries.append(entry)
-            todo.append(entry)
-        current = {a.id for a in articles}
-        report.removed = sorted(e.article.path for aid, e in old.items() if aid not in current)
-        if not todo and not report.removed and old:
-            report.version = index.current_version(settings.index)
-            report.seconds = time.perf_counter() - t0
-            return report
-        _embed(embedder, todo, progress=not settings.quiet)
-        report.chunks_embedded = sum(len(e.chunks) for e in todo)
-        report.sentences_embedded = sum(len(e.sentences) for e in todo)
-        built = index.Index(entries, shape(settings, embedder))
-        report.version = built.save(settings.index)
+    fp = settings.failpoint
+    articles, problems = corpus.load(settings.corpus)
+    report.problems = [{"path": p.path, "error": p.message} for p in problems]
+    if not articles:
+        raise QAError(f"no readable articles in {settings.corpus} (.txt, .md, .html): add some")
+    old = _previous(settings, embedder, full, notes)
+    entries, todo = _plan(settings, articles, old, report)
+    if not todo and not report.removed and old:
+        index.collect_garbage(settings.index)  # leftovers of a build killed after its switch
+        report.version = index.current_version(settings.index)
+        report.seconds = time.perf_counter() - t0
+        return report
+    index.crash_at("loaded", fp)
+    _embed(embedder, todo, progress=not settings.quiet)
+    index.crash_at("embedded", fp)
+    report.chunks_embedded = sum(len(e.chunks) for e in todo)
+    report.sentences_embedded = sum(len(e.sentences) for e in todo)
+    built = index.Index(entries, shape(settings, embedder))
+    report.version = built.save(settings.index, fp)
     report.seconds = time.perf_counter() - t0
     if log:
         for n in notes:
             log(n)
     return report
+
+
+def _plan(settings: Settings, articles: list, old: dict, report: BuildReport):
+    """(all entries in corpus order, the new or changed ones still to embed); fills report."""
+    entries, todo = [], []
+    for a in articles:
+        prev = old.get(a.id)
+        if prev is not None and prev.article.content_hash == a.content_hash:
+            entries.append(prev)
+            report.unchanged += 1
+            continue
+        (report.updated if prev is not None else report.added).append(a.path)
+        sents = chunker.sentences(a)
+        chunks = chunker.chunks(a, sents, settings.chunk_sentences, settings.chunk_stride)
+        entry = index.Entry(a, sents, chunks, None, None)
+        entries.append(entry)
+        todo.append(entry)
+    current = {a.id for a in articles}
+    report.removed = sorted(e.article.path for aid, e in old.items() if aid not in current)
+    return entries, todo
 
 
 def _embed(embedder: Embedder, todo: list, progress: bool) -> None:
@@ -168,6 +187,95 @@ def _embed(embedder: Embedder, todo: list, progress: bool) -> None:
         e.sentence_vecs = sent_vecs[si : si + len(e.sentences)]
         ci += len(e.chunks)
         si += len(e.sentences)
+
+
+@dataclass
+class AddReport:
+    copied: list[str] = field(default_factory=list)  # corpus-relative paths of the new files
+    duplicates: list[dict] = field(default_factory=list)  # {"path", "same_as"}: not copied
+    problems: list[dict] = field(default_factory=list)  # unreadable inputs: not copied
+    build: BuildReport = field(default_factory=BuildReport)
+
+    def as_dict(self) -> dict:
+        """The build summary, plus what happened to each given file."""
+        out = self.build.as_dict()
+        out["problems"] = self.problems + out["problems"]
+        out["duplicates"] = len(self.duplicates)
+        out["files"] = {**out["files"], "copied": self.copied, "duplicates": self.duplicates}
+        return out
+
+
+def add(settings: Settings, paths, embedder: Embedder | None = None, log=None) -> AddReport:
+    """Copy article files (and their same-stem .json sidecars) into corpus/<lang>/, then update
+    the index, all under the build lock. A file whose cleaned text is already in the corpus is
+    reported as a duplicate and not copied; an existing file is never overwritten."""
+    report = AddReport()
+    with build_lock(settings.index):
+        settings.corpus.mkdir(parents=True, exist_ok=True)
+        existing, _ = corpus.load(settings.corpus)
+        seen = {_text_key(a.text): a.path for a in existing}
+        for src in _inputs([Path(p) for p in paths], report):
+            _add_one(settings.corpus, src, seen, report)
+        report.build = _update(settings, False, embedder, log)
+    return report
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _inputs(paths: list[Path], report: AddReport) -> list[Path]:
+    out = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(corpus.list_files(p))
+        elif p.is_file() and p.suffix.lower() in corpus.SUFFIXES:
+            out.append(p)
+        else:
+            why = "not an article file (.txt, .md, .html)" if p.exists() else "no such file"
+            report.problems.append({"path": str(p), "error": f"{p}: {why}"})
+    return out
+
+
+def _add_one(root: Path, src: Path, seen: dict[str, str], report: AddReport) -> None:
+    try:
+        article, _ = corpus.read_article(src.parent, src)
+    except corpus.CorpusError as e:
+        report.problems.append({"path": str(src), "error": str(e)})
+        return
+    except OSError as e:
+        report.problems.append({"path": str(src), "error": f"{src}: cannot read ({e.strerror})"})
+        return
+    key = _text_key(article.text)
+    if key in seen:
+        report.duplicates.append({"path": str(src), "same_as": seen[key]})
+        return
+    dest = _free_name(root / article.lang, src.stem.lstrip(".") or "article", src.suffix)
+    sidecar = src.with_suffix(".json")
+    if sidecar.is_file():  # first, so the article never appears without its metadata
+        _copy_file(sidecar, dest.with_suffix(".json"))
+    _copy_file(src, dest)
+    seen[key] = dest.relative_to(root).as_posix()
+    report.copied.append(seen[key])
+
+
+def _free_name(folder: Path, stem: str, suffix: str) -> Path:
+    """``folder/stem+suffix``, or stem-2, stem-3, ...: a name no article *or sidecar* uses yet
+    (an article would pick up a same-stem .json sidecar left by another)."""
+    for n in itertools.count(1):
+        name = stem if n == 1 else f"{stem}-{n}"
+        if not any((folder / (name + s)).exists() for s in (*corpus.SUFFIXES, ".json")):
+            return folder / (name + suffix)
+    raise AssertionError("unreachable")
+
+
+def _copy_file(src: Path, dest: Path) -> None:
+    # Through a hidden temp file (the corpus reader skips dot files) and a rename, so a build
+    # or a crash never leaves half an article in the corpus.
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dest)
 
 
 def check_question(question: str) -> str:
@@ -214,26 +322,33 @@ class Pipeline:
         limit: int,
         langs: tuple[str, ...] | None = None,
         exclude: frozenset[str] = frozenset(),
+        idx: index.Index | None = None,
     ):
         s = self.settings
         return retriever.retrieve(
-            self.index,
+            idx or self.index,
             query,
             candidates=s.candidates,
             limit=limit,
             w_dense=s.dense_weight,
             w_lex=s.lexical_weight,
+            w_sent=s.sentence_weight,
             rrf_k=s.rrf_k,
             langs=langs,
             exclude=exclude,
         )
 
-    def read(self, query: retriever.Query, hits) -> Answer:
-        return reader.read(self.index, query, hits, self.settings.min_score)
+    def read(self, query: retriever.Query, hits, idx: index.Index | None = None) -> Answer:
+        return reader.read(idx or self.index, query, hits, self.settings.min_score)
 
     def ask(
         self, question: str, k: int | None = None, langs: tuple[str, ...] | None = None
     ) -> Answer:
         """Answer a question: retrieve passages, then extract the answer span (or abstain)."""
         query = self.query(question)
-        return self.read(query, self.retrieve(query, max(k or self.settings.k, 5), langs))
+        # One version for both steps: a build may switch CURRENT in between, and the reader
+        # looks the hits' articles and sentence vectors up in the version they came from.
+        idx = self.index
+        return self.read(
+            query, self.retrieve(query, max(k or self.settings.k, 5), langs, idx=idx), idx
+        )

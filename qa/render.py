@@ -115,4 +115,4 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~=:])")
 
 def escape_md(s: str) -> str:
     """HTML-escape, then backslash-escape markdown, so article text renders as inert text."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(s, quote=True))
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(s, quote=False))

@@ -21,23 +21,18 @@ class Query:
 
 
 def fuse(
-    dense: list[tuple[int, float]],
-    lex: list[tuple[int, float]],
-    w_dense: float,
-    w_lex: float,
-    k: int,
+    lists: list[tuple[list[tuple[int, float]], float, int | None]], k: int
 ) -> dict[int, tuple[float, float | None, float | None]]:
-    """Weighted reciprocal-rank fusion: robust to the two retrievers' unrelated score scales
-    (cosines compressed near 0.8, BM25 unbounded)."""
+    """Weighted reciprocal-rank fusion of ranked (row, score) lists, each with its weight and
+    the slot (1 dense, 2 lexical) its raw score is reported in. Ranks, not scores: the
+    retrievers' scales are unrelated (cosines compressed near 0.8, BM25 unbounded)."""
     fused: dict[int, list] = {}
-    for rank, (row, score) in enumerate(dense):
-        fused.setdefault(row, [0.0, None, None])
-        fused[row][0] += w_dense / (k + rank + 1)
-        fused[row][1] = score
-    for rank, (row, score) in enumerate(lex):
-        fused.setdefault(row, [0.0, None, None])
-        fused[row][0] += w_lex / (k + rank + 1)
-        fused[row][2] = score
+    for ranked, weight, slot in lists:
+        for rank, (row, score) in enumerate(ranked):
+            v = fused.setdefault(row, [0.0, None, None])
+            v[0] += weight / (k + rank + 1)
+            if slot and v[slot] is None:
+                v[slot] = score
     return {row: tuple(v) for row, v in fused.items()}
 
 
@@ -86,6 +81,7 @@ def retrieve(
     limit: int,
     w_dense: float,
     w_lex: float,
+    w_sent: float,
     rrf_k: int,
     langs: tuple[str, ...] | None = None,
     exclude: frozenset[str] = frozenset(),
@@ -95,6 +91,7 @@ def retrieve(
     filtered = bool(langs or exclude)
     depth = candidates * 4 if filtered else candidates  # filters thin the candidate lists
     dense = index.dense_search(query.vec, depth)
+    sent = index.sentence_search(query.vec, depth)
     lex_index = index.lexical.get(query.lang)
     lex = lex_index.search(list(query.tokens), depth) if lex_index else []
     if filtered:
@@ -104,7 +101,13 @@ def retrieve(
             return (not langs or c.lang in langs) and c.article_id not in exclude
 
         dense = [(r, s) for r, s in dense if keep(r)]
+        sent = [(r, s) for r, s in sent if keep(r)]
         lex = [(r, s) for r, s in lex if keep(r)]
-    fused = fuse(dense[:candidates], lex[:candidates], w_dense, w_lex, rrf_k)
+    lists = [
+        (dense[:candidates], w_dense, 1),
+        (sent[:candidates], w_sent, 1),
+        (lex[:candidates], w_lex, 2),
+    ]
+    fused = fuse(lists, rrf_k)
     ranked = sorted(fused.items(), key=lambda kv: (-kv[1][0], kv[0]))
     return collapse(index, ranked, limit)

@@ -14,51 +14,75 @@ from functools import lru_cache
 
 KINDS = ("date", "person", "place", "number", "other")
 
+# "which/what [up to three words] NOUN": the noun says what kind of thing is asked for.
+_PERSON_EN = (
+    r"person|people|man|woman|minister|president|leader|official|diplomat|secretary|"
+    r"spokes\w*|chancellor|premier|ambassador|general|chief|head|king|queen|emperor|"
+    r"player|defender|quarterback|coach|author|writer|scientist|actor|singer|founder|"
+    r"politician|senator|judge|envoy|commander|director|ruler|pope|reporter"
+)
+_PLACE_EN = r"city|country|place|region|town|state|capital|village|river|island|continent|area|nation|location"
+_TIME_EN = r"year|date|day|month|time|century|decade|period|era"
+_NUM_EN = (
+    r"number|percentage|percent|amount|proportion|share|size|distance|age|population|price|cost"
+)
+# Russian nouns with their case endings spelled out: a bare stem would also match unrelated
+# words ("дол" in "должен", "д" in "для").
+_PERSON_RU = (
+    r"человек[аеу]?|люд(и|ей|ям)|министр(а|у|ом|е|ы|ов)?|президент(а|у|ом|е|ы|ов)?|"
+    r"лидер(а|у|ом|е|ы|ов)?|чиновник(а|у|ом|е|и|ов)?|дипломат(а|у|ом|е|ы|ов)?|"
+    r"секретар(ь|я|ю|ем|е|и|ей)|представител(ь|я|ю|ем|е|и|ей)|канцлер(а|у|ом|е)?|"
+    r"премьер(а|у|ом|е)?|посол|посл(а|у|ом|е|ы|ов)|генерал(а|у|ом|е|ы|ов)?|"
+    r"глав(а|ы|е|у|ой)|руководител(ь|я|ю|ем|е|и|ей)|корол(ь|я|ю|ем|е|и|ей)|"
+    r"император(а|у|ом|е)?|игрок(а|у|ом|е|и|ов)?|тренер(а|у|ом|е|ы|ов)?|"
+    r"автор(а|у|ом|е|ы|ов)?|писател(ь|я|ю|ем|е|и|ей)|учен(ый|ого|ому|ым|ые|ых)|"
+    r"основател(ь|я|ю|ем|е|и|ей)|политик(а|у|ом|е|и|ов)?|сенатор(а|у|ом|е|ы|ов)?|"
+    r"судь(я|и|е|ю|ей)|командир(а|у|ом|е|ы|ов)?|директор(а|у|ом|е|ы|ов)?|"
+    r"правител(ь|я|ю|ем|е|и|ей)|заместител(ь|я|ю|ем|е|и|ей)"
+)
+_PLACE_RU = (
+    r"стран(а|ы|е|у|ой|ах)|город(а|у|ом|е|ах|ов)?|мест(о|а|у|ом|е|ах)|"
+    r"регион(а|у|ом|е|ах|ов)?|област(ь|и|ью|ях)|столиц(а|ы|е|у|ей)|рек(а|и|е|у|ой)|"
+    r"остров(а|у|ом|е|ах)?|государств(о|а|у|ом|е|ах)|район(а|у|ом|е|ах)?"
+)
+_TIME_RU = r"год(а|у|ом)?|дат(а|ы|е|у|ой)|д(ень|ня|ню|нем|не)|месяц(а|у|ем|е)?|век(а|у|е)?|период(а|у|е)?|числ(о|а|у|е)"
+_NUM_RU = (
+    r"численност(ь|и|ью)|площад(ь|и|ью)|процент(а|ов|ы|ах)?|дол(я|и|ю|ей)|"
+    r"количеств(о|а|у|ом|е)|сумм(а|ы|е|у|ой)|размер(а|у|ом|е|ы)?|возраст(а|у|е)?|"
+    r"цен(а|ы|е|у|ой)|стоимост(ь|и|ью)"
+)
+_WH_EN = r"\b(?:which|what|whichever)(?:\s+[\w'-]+){0,3}?\s+(?:%s)\b"
+_WH_RU = r"(?:\bкак\w*|\bкотор\w*|\bчь\w*)(?:\s+\w+){0,3}?\s+(?:%s)\b"
+
 _Q_EN = [
-    (
-        "date",
-        r"\b(when|what (year|date|day|month|time|century|decade)|which (year|date|day|month)|how long ago|since when)\b",
-    ),
-    (
-        "number",
-        r"\b(how (many|much|long|far|old|big|large|tall|high)|what (number|percentage|percent|amount|proportion|share|size)|how often)\b",
-    ),
-    (
-        "person",
-        r"\b(who|whom|whose|which (person|minister|president|leader|official|diplomat)|what (person|minister|official))\b",
-    ),
-    (
-        "place",
-        r"\b(where|what (city|country|place|region|town|state|capital)|which (city|country|place|region|town|state|capital)|in what (city|country|place))\b",
-    ),
+    ("date", r"\b(when|how long ago|since when)\b|" + _WH_EN % _TIME_EN),
+    ("number", r"\b(how (many|much|long|far|old|big|large|tall|high|often))\b|" + _WH_EN % _NUM_EN),
+    ("person", r"\b(who|whom|whose)\b|" + _WH_EN % _PERSON_EN),
+    ("place", r"\b(where|whence)\b|" + _WH_EN % _PLACE_EN),
 ]
 _Q_RU = [
-    (
-        "date",
-        r"(когда|в как\w+ (году|месяце|день|веке|период)|как\w+ (числа|даты|дату|год)|с каких пор|до каких пор)",
-    ),
-    (
-        "number",
-        r"(сколько|какое количество|как\w+ (процент|доля|число|количество|сумма|размер)|во сколько раз|как долго|как часто)",
-    ),
+    ("date", r"(\bкогда\b|с каких пор|до каких пор|" + _WH_RU % _TIME_RU + ")"),
+    ("number", r"(\bсколь\w*|во сколько|как долго|как часто|" + _WH_RU % _NUM_RU + ")"),
     (
         "person",
-        r"(\bкто\b|\bкого\b|\bкому\b|\bкем\b|\bчей\b|\bчья\b|\bчьи\b|\bчье\b|как\w+ (министр|президент|лидер|чиновник|дипломат|человек))",
+        r"(\bкто\b|\bкого\b|\bкому\b|\bкем\b|\bчей\b|\bчья\b|\bчьи\b|\bчье\b|"
+        + _WH_RU % _PERSON_RU
+        + ")",
     ),
-    (
-        "place",
-        r"(\bгде\b|\bкуда\b|\bоткуда\b|в как\w+ (стране|городе|месте|регионе|области)|как\w+ (страна|город|место|регион|страны|города))",
-    ),
+    ("place", r"(\bгде\b|\bкуда\b|\bоткуда\b|" + _WH_RU % _PLACE_RU + ")"),
 ]
 
 
 def question_type(question: str, lang: str) -> str:
-    """date | person | place | number | other, from the question's wording."""
+    """date | person | place | number | other, from the question's wording. The first
+    question word decides when several match ("Who ... when ...?" asks for a person)."""
     q = question.lower().replace("ё", "е")
+    found = []
     for kind, pattern in _Q_RU if lang == "ru" else _Q_EN:
-        if re.search(pattern, q):
-            return kind
-    return "other"
+        m = re.search(pattern, q)
+        if m:
+            found.append((m.start(), kind))
+    return min(found)[1] if found else "other"
 
 
 @dataclass(frozen=True)
@@ -86,7 +110,7 @@ _EN_KIND = {
     "TIME": "date",
     "PERSON": "person",
     "ORG": "org",
-    "NORP": "org",
+    "NORP": "norp",  # "Russian", "Western": adjectives, rarely a whole answer
     "GPE": "place",
     "LOC": "place",
     "FAC": "place",

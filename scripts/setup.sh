@@ -18,3 +18,11 @@ if [ ! -f "$stamp" ]; then
   fi
   touch "$stamp"
 fi
+if [ "$extra" = "test" ] && [ ! -x /usr/bin/chromium ]; then
+  # The browser tests drive Debian's Chromium: `playwright install` cannot download browsers.
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+      chromium chromium-driver >/dev/null; } ||
+    echo "setup: could not install chromium; the browser tests will be skipped" >&2
+fi

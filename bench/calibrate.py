@@ -1,0 +1,89 @@
+"""Fit the reader's confidence (a logistic model) on a SQuAD-format dev split.
+
+Positives: questions whose chosen evidence sentence holds a gold answer (mixed corpus and
+cross-lingual cells). Negatives: the same questions asked with their gold paragraph withheld
+(both language versions), where the honest reply is "no answer". Prints the coefficients to
+paste into qa.reader.ReaderParams.conf and the answered / abstained rates per threshold.
+
+    .venv/bin/python bench/calibrate.py ../shared/bench/xquad/xquad-dev.en.json \
+        ../shared/bench/xquad/xquad-dev.ru.json --workdir /tmp/qa-eval
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from qa import corpus, evaluate, pipeline, reader
+from qa.config import load_settings, quiet_third_party
+
+
+def collect(pipe, questions):
+    X, y, cell = [], [], []
+    p = reader.ReaderParams()
+    for q in questions:
+        query = pipe.query(q.text)
+        runs = [("mixed", None, frozenset())]
+        runs.append(("cross", ("ru",) if q.lang == "en" else ("en",), frozenset()))
+        held = frozenset(corpus.article_id(f"{lg}/{q.story}.txt") for lg in ("en", "ru"))
+        runs.append(("withheld", None, held))
+        for name, langs, exclude in runs:
+            hits = pipe.retrieve(query, 20, langs, exclude=exclude)
+            _, choice = reader.choose(pipe.index, query, hits, p)
+            if choice is None or choice.span is None:
+                continue
+            sent = evaluate.normalize(choice.scored.sentence.text)
+            good = any(evaluate.normalize(g) in sent for g in q.golds)
+            X.append(reader.features(query, choice))
+            y.append(int(good and name != "withheld"))
+            cell.append(name)
+    return np.array(X), np.array(y), np.array(cell)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("files", nargs="+", type=Path)
+    ap.add_argument("--workdir", type=Path, required=True)
+    args = ap.parse_args()
+    quiet_third_party()
+    paragraphs, questions = evaluate.load_squad(args.files)
+    s = load_settings().with_(
+        corpus=args.workdir / "corpus", index=args.workdir / "index", quiet=True
+    )
+    evaluate.write_corpus(paragraphs, s.corpus)
+    pipeline.build(s)
+    X, y, cell = collect(pipeline.Pipeline(s), questions)
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1.0, max_iter=1000).fit(X, y)
+    coef = [round(float(model.intercept_[0]), 2)] + [round(float(c), 2) for c in model.coef_[0]]
+    prob = model.predict_proba(X)[:, 1]
+    rows = []
+    for t in [round(0.05 * i, 2) for i in range(1, 20)]:
+        rows.append(
+            {
+                "threshold": t,
+                **{
+                    f"answered_{c}": round(float((prob[cell == c] >= t).mean()), 3)
+                    for c in ("mixed", "cross", "withheld")
+                },
+                "precision": round(float(y[prob >= t].mean()) if (prob >= t).any() else 1, 3),
+            }
+        )
+    print(
+        json.dumps(
+            {
+                "conf": coef,
+                "features": ["cos", "overlap", "same_lang", "fit", "context"],
+                "curve": rows,
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
