@@ -127,14 +127,42 @@ LANG_CHOICE = click.Choice(["en", "ru", "both"])
     default="both",
     help="Answer only from articles in this language.",
 )
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Only articles published on or after this date (YYYY-MM-DD).",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Only articles published on or before this date (YYYY-MM-DD).",
+)
+@click.option(
+    "--outlet",
+    "outlets",
+    multiple=True,
+    help="Only articles from this outlet (repeatable), e.g. --outlet TASS.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (stable keys).")
-def ask(settings: Settings, question: str, k: int | None, langs: str, as_json: bool):
+def ask(
+    settings: Settings,
+    question: str,
+    k: int | None,
+    langs: str,
+    since,
+    until,
+    outlets,
+    as_json: bool,
+):
     """Answer QUESTION from the indexed articles; QUESTION "-" reads one per line from stdin.
 
     \b
     Examples:
       qa ask "When did the US send its written response?"
       qa ask "Когда США передали России письменный ответ?" --json
+      qa ask "Who met Putin?" --outlet TASS --since 2022-02-01
       printf 'Who met Putin?\\nГде прошли переговоры?\\n' | qa ask - --json
     """
     from qa import pipeline, render
@@ -149,7 +177,14 @@ def ask(settings: Settings, question: str, k: int | None, langs: str, as_json: b
         if question == "-" and not q.strip():
             continue
         try:
-            ans = pipe.ask(q, settings.k, only)
+            ans = pipe.ask(
+                q,
+                settings.k,
+                only,
+                since and since.date().isoformat(),
+                until and until.date().isoformat(),
+                tuple(outlets),
+            )
         except QAError as e:
             if question != "-" or "index" in str(e):
                 raise

@@ -119,3 +119,79 @@ def publication_date(raw: str, body: list[str]) -> tuple[tuple[int | None, int, 
 def iso(year: int | None, month: int, day: int) -> str | None:
     d = _valid(year, month, day) if year else None
     return d.isoformat() if d else None
+
+
+# ---- relative dates ("on Monday", "this week", "в понедельник") -----------------------------
+WEEKDAYS_EN = "monday tuesday wednesday thursday friday saturday sunday".split()
+_WEEKDAYS_RU = ("понедельник", "вторник", "сред", "четверг", "пятниц", "суббот", "воскресень")
+_MONTHS_GEN_RU = (
+    "января февраля марта апреля мая июня июля августа сентября октября ноября декабря"
+).split()
+_REL_EN = re.compile(
+    r"\b(?:(?:on|last|this|next)\s+)?(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+    r"|\b(this week|last week|next week|yesterday|today|tomorrow|earlier this week)\b",
+    re.IGNORECASE,
+)
+_REL_RU = re.compile(
+    r"(?<!\w)(?:(?:в|во|в прошлый|в прошлую|в это|в эту|в этот)\s+)?"
+    r"(понедельник|вторник|среду|четверг|пятницу|субботу|воскресенье)(?!\w)"
+    r"|(?<!\w)(на этой неделе|на прошлой неделе|на следующей неделе|вчера|сегодня|завтра)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _weekday_index(word: str) -> int:
+    w = word.lower()
+    if w in WEEKDAYS_EN:
+        return WEEKDAYS_EN.index(w)
+    return next(i for i, stem in enumerate(_WEEKDAYS_RU) if w.startswith(stem))
+
+
+def human(d: dt.date, lang: str) -> str:
+    """14 February 2022 / 14 февраля 2022."""
+    if lang == "ru":
+        return f"{d.day} {_MONTHS_GEN_RU[d.month - 1]} {d.year}"
+    return f"{d.day} {MONTHS_EN[d.month - 1].capitalize()} {d.year}"
+
+
+def relative_dates(text: str, published: str | None, lang: str) -> list[dict]:
+    """Relative date expressions in ``text`` resolved against the article's date:
+    [{"start", "end", "text", "date" (ISO day) or "from"/"to" (ISO week), "label"}].
+
+    News writes in the past tense about the days just gone, so a weekday means its latest
+    occurrence on or before the publication day ("on Monday" in a Monday article is that day).
+    """
+    if not published:
+        return []
+    try:
+        base = dt.date.fromisoformat(published)
+    except ValueError:
+        return []
+    out = []
+    for m in (_REL_RU if lang == "ru" else _REL_EN).finditer(text):
+        word = (m.group(1) or m.group(2)).lower()
+        item = {"start": m.start(), "end": m.end(), "text": m.group(0)}
+        if m.group(1):
+            back = (base.weekday() - _weekday_index(word)) % 7
+            day = base - dt.timedelta(days=back)
+            item.update(date=day.isoformat(), label=human(day, lang))
+        elif word in ("yesterday", "вчера", "today", "сегодня", "tomorrow", "завтра"):
+            shift = {"yesterday": -1, "вчера": -1, "tomorrow": 1, "завтра": 1}.get(word, 0)
+            day = base + dt.timedelta(days=shift)
+            item.update(date=day.isoformat(), label=human(day, lang))
+        else:
+            shift = (
+                -7
+                if ("last" in word or "прошлой" in word)
+                else 7
+                if ("next" in word or "следующей" in word)
+                else 0
+            )
+            monday = base - dt.timedelta(days=base.weekday()) + dt.timedelta(days=shift)
+            sunday = monday + dt.timedelta(days=6)
+            item.update(
+                **{"from": monday.isoformat(), "to": sunday.isoformat()},
+                label=f"{human(monday, lang)} – {human(sunday, lang)}",
+            )
+        out.append(item)
+    return out

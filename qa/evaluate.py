@@ -117,15 +117,20 @@ def _ranks(pipe, hits) -> list[str]:
 
 
 def _answer_row(q: Question, ans, threshold: float) -> dict:
-    text = ans.text if ans.text is not None and ans.score >= threshold else None
-    sent = normalize(ans.sentence.text) if text is not None else ""
+    """EM, F1 and evidence of the reader's pick as if it always answered (comparable with
+    SQuAD-style readers, which never abstain), plus F1 counting abstentions as 0."""
+    raw = ans.text
+    sent = normalize(ans.sentence.text) if ans.sentence is not None else ""
+    f1_raw = max((f1(raw, g) for g in q.golds), default=0.0) if raw is not None else 0.0
+    answered = raw is not None and ans.score >= threshold
     return {
         "conf": ans.score,
-        "raw_f1": max((f1(ans.text, g) for g in q.golds), default=0.0) if ans.text else 0.0,
-        "answered": text is not None,
-        "em": float(text is not None and any(normalize(text) == normalize(g) for g in q.golds)),
-        "f1": max((f1(text, g) for g in q.golds), default=0.0) if text is not None else 0.0,
-        "evidence": float(text is not None and any(normalize(g) in sent for g in q.golds)),
+        "raw_f1": f1_raw,
+        "answered": answered,
+        "em": float(raw is not None and any(normalize(raw) == normalize(g) for g in q.golds)),
+        "f1": f1_raw,
+        "f1_abstain": f1_raw if answered else 0.0,
+        "evidence": float(bool(sent) and any(normalize(g) in sent for g in q.golds)),
     }
 
 
@@ -204,6 +209,7 @@ def summarize(rows: list[dict]) -> dict:
             "F1": _mean(r["f1"] for r in rs),
             "evidence": _mean(r["evidence"] for r in rs),
             "abstain": _mean(not r["answered"] for r in rs),
+            "F1_with_abstain": _mean(r["f1_abstain"] for r in rs),
         }
     return out
 
@@ -277,7 +283,7 @@ def table(result: dict) -> str:
     s = result["summary"]
     head = (
         f"{'cell':<9}{'lang':<5}{'n':>5}{'R@1':>7}{'R@5':>7}{'R@20':>7}{'MRR':>7}"
-        f"{'EM':>7}{'F1':>7}{'evid':>7}{'abst':>7}"
+        f"{'EM':>7}{'F1':>7}{'evid':>7}{'abst':>7}{'F1@abst':>9}"
     )
     lines = [head]
     for key, m in s.items():
@@ -287,7 +293,7 @@ def table(result: dict) -> str:
         lines.append(
             f"{cell:<9}{lg:<5}{m['n']:>5}{m['R@1']:>7.3f}{m['R@5']:>7.3f}"
             f"{m['R@20']:>7.3f}{m['MRR']:>7.3f}{m['EM']:>7.3f}{m['F1']:>7.3f}"
-            f"{m['evidence']:>7.3f}{m['abstain']:>7.3f}"
+            f"{m['evidence']:>7.3f}{m['abstain']:>7.3f}{m['F1_with_abstain']:>9.3f}"
         )
     for key, m in s.items():
         cell, lg, qtype = key.split("|")

@@ -342,13 +342,39 @@ class Pipeline:
         return reader.read(idx or self.index, query, hits, self.settings.min_score)
 
     def ask(
-        self, question: str, k: int | None = None, langs: tuple[str, ...] | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        langs: tuple[str, ...] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        outlets: tuple[str, ...] = (),
     ) -> Answer:
-        """Answer a question: retrieve passages, then extract the answer span (or abstain)."""
+        """Answer a question: retrieve passages, then extract the answer span (or abstain).
+        ``since``/``until`` (ISO dates, inclusive) and ``outlets`` restrict the articles."""
         query = self.query(question)
         # One version for both steps: a build may switch CURRENT in between, and the reader
         # looks the hits' articles and sentence vectors up in the version they came from.
         idx = self.index
-        return self.read(
-            query, self.retrieve(query, max(k or self.settings.k, 5), langs, idx=idx), idx
-        )
+        exclude = excluded(idx, since, until, outlets)
+        hits = self.retrieve(query, max(k or self.settings.k, 5), langs, exclude, idx=idx)
+        return self.read(query, hits, idx)
+
+
+def excluded(
+    idx: index.Index, since: str | None, until: str | None, outlets: tuple[str, ...] = ()
+) -> frozenset[str]:
+    """Ids of the articles outside a date range or an outlet list (undated articles are
+    outside any date range: we cannot say they are inside it)."""
+    if not (since or until or outlets):
+        return frozenset()
+    wanted = {o.lower() for o in outlets}
+    out = set()
+    for a in idx.articles.values():
+        if (since or until) and not a.published:
+            out.add(a.id)
+        elif (since and a.published < since) or (until and a.published > until):
+            out.add(a.id)
+        elif wanted and (a.outlet or "").lower() not in wanted:
+            out.add(a.id)
+    return frozenset(out)

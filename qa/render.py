@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 
+from qa import news
 from qa.index import Index
 from qa.types import Answer, Article, Hit
 
@@ -68,6 +69,11 @@ def answer_json(index: Index, ans: Answer, k: int) -> dict:
             "article": article_json(index.articles[ans.article_id]),
             "also_in": [article_json(index.articles[a]) for a in ans.also_in],
         }
+        extra = news.enrich(index, ans)
+        for c in extra["corroborated_by"]:
+            c["article"] = article_json(index.articles[c.pop("article_id")])
+        resolved = extra["resolved_date"]
+        out["answer"].update(extra, display=resolved["display"] if resolved else ans.text)
     return out
 
 
@@ -85,7 +91,7 @@ def text(obj: dict, bold=("", "")) -> str:
     else:
         rel_s, rel_e = ans["start"] - ans["sentence_start"], ans["end"] - ans["sentence_start"]
         sent = ans["sentence"]
-        lines.append(ans["text"])
+        lines.append(ans.get("display") or ans["text"])
         lines.append(f'  "{sent[:rel_s]}{bold[0]}{sent[rel_s:rel_e]}{bold[1]}{sent[rel_e:]}"')
         a = ans["article"]
         lines.append(f"  — {source_line(a)}")
@@ -95,6 +101,11 @@ def text(obj: dict, bold=("", "")) -> str:
         )
         for other in ans["also_in"]:
             lines.append(f"    also in: {source_line(other)}  {other['path']}")
+        if len(ans.get("reported_by", [])) > 1 or ans.get("corroborated_by"):
+            n = len(ans["corroborated_by"])
+            lines.append(
+                f"    reported by {', '.join(ans['reported_by'])} ({n + 1} articles state it)"
+            )
     if obj["passages"]:
         lines.append("")
         lines.append("Sources:")

@@ -37,15 +37,16 @@ from qa.types import QAError  # noqa: E402
 LANGS = {"both": None, "en": ("en",), "ru": ("ru",)}
 LANG_CHOICES = [("English + Русский", "both"), ("English", "en"), ("Русский", "ru")]
 EXAMPLES = [
-    ["When did the US send its written response?", "both"],
-    ["Who is the NATO Secretary General?", "both"],
-    ["Когда США передали России письменный ответ?", "both"],
-    ["Где Лавров и Блинкен провели переговоры 21 января?", "both"],
+    "When did the US send its written response?",
+    "When did Lavrov meet Putin?",
+    "Когда США передали России письменный ответ?",
+    "Где Лавров и Блинкен провели переговоры 21 января?",
 ]
 LABELS = {  # chat labels in the question's language, like render.NO_ANSWER
-    "en": {"sources": "Sources", "also": "also in"},
-    "ru": {"sources": "Источники", "also": "также в"},
+    "en": {"sources": "Sources", "also": "also in", "reported": "reported by", "when": "date"},
+    "ru": {"sources": "Источники", "also": "также в", "reported": "сообщают", "when": "дата"},
 }
+ANY = "any · любое"
 SNIPPET = 300  # characters of a passage shown under "Sources"
 CHAT_CONCURRENCY = 4  # questions answered at once (threads); the GIL caps real parallelism
 
@@ -75,14 +76,26 @@ CHAT_CSS = ".qa-sources summary{cursor:pointer;font-weight:600}"
 # ---- answers as JSON (shared with `qa ask --json`) and as chat markdown ----------------------
 
 
-def ask_json(pipe: Pipeline, question: str, k: int, langs: str = "both") -> dict:
-    """What `qa ask --json` prints for this question."""
+def ask_json(
+    pipe: Pipeline,
+    question: str,
+    k: int,
+    langs: str = "both",
+    since: str | None = None,
+    until: str | None = None,
+    outlets: tuple[str, ...] = (),
+) -> dict:
+    """What `qa ask --json` prints for this question (with the same filters)."""
     if langs not in LANGS:
         raise QAError(f"unknown language {langs!r}: use en, ru or both")
+    for value in (since, until):
+        if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise QAError(f"date {value!r} is not YYYY-MM-DD")
+    args = (question, k, LANGS[langs], since or None, until or None, tuple(outlets))
     try:
-        return render.answer_json(pipe.index, pipe.ask(question, k, LANGS[langs]), k)
+        return render.answer_json(pipe.index, pipe.ask(*args), k)
     except KeyError:  # `qa build` swapped the index between retrieval and rendering: again
-        return render.answer_json(pipe.index, pipe.ask(question, k, LANGS[langs]), k)
+        return render.answer_json(pipe.index, pipe.ask(*args), k)
 
 
 def article_href(article_id: str, start: int | None = None, end: int | None = None, span=None):
@@ -126,10 +139,28 @@ def answer_markdown(obj: dict) -> str:
         href = article_href(
             ans["article"]["id"], s0, ans["sentence_end"], (ans["start"], ans["end"])
         )
-        head = f"{quoted} [\\[1\\]]({href})\n\n\\[1\\] {_source_md(ans['article'], href)}"
+        head = f"{quoted} [\\[1\\]]({href})"
+        resolved = ans.get("resolved_date")
+        if resolved:
+            head += f"  \n{LABELS[lang]['when']}: **{_md(ans['display'])}**"
+        head += f"\n\n\\[1\\] {_source_md(ans['article'], href)}"
         if ans["also_in"]:
             head += f"  \n{_also_md(ans['also_in'], lang)}"
+        head += _corroboration_md(ans, lang)
     return f"{head}\n\n{sources_markdown(obj['passages'], lang)}".rstrip()
+
+
+def _corroboration_md(ans: dict, lang: str) -> str:
+    """ "reported by TASS, RIA Novosti" with a link to each article that states the answer."""
+    support = ans.get("corroborated_by") or []
+    if not support:
+        return ""
+    outlets = ", ".join(_md(o) for o in ans.get("reported_by", []))
+    links = "; ".join(
+        _source_md(c["article"], article_href(c["article"]["id"], c["start"], c["end"]))
+        for c in support
+    )
+    return f"  \n{LABELS[lang]['reported']} {outlets}: {links}"
 
 
 def sources_markdown(passages: list[dict], lang: str = "en") -> str:
@@ -227,9 +258,13 @@ class SecurityHeaders:
 
 
 def _blocks(pipe: Pipeline, k: int) -> gr.Blocks:
-    def respond(message: str, history: list, langs: str) -> str:
+    def respond(
+        message: str, history: list, langs: str, outlet: str = ANY, since: str = "", until: str = ""
+    ) -> str:
+        outlets = () if not outlet or outlet == ANY else (outlet,)
         try:
-            return answer_markdown(ask_json(pipe, message, k, langs or "both"))
+            obj = ask_json(pipe, message, k, langs or "both", since.strip(), until.strip(), outlets)
+            return answer_markdown(obj)
         except QAError as e:
             return _md(str(e))
 
@@ -242,12 +277,16 @@ def _blocks(pipe: Pipeline, k: int) -> gr.Blocks:
         buttons=["copy"],
     )
     langs = gr.Radio(LANG_CHOICES, value="both", label="Answer from articles in")
+    outlets = sorted({a.outlet for a in pipe.index.articles.values() if a.outlet})
+    outlet = gr.Dropdown([ANY, *outlets], value=ANY, label="Outlet · Издание")
+    since = gr.Textbox(value="", label="Published since · С даты (YYYY-MM-DD)", max_lines=1)
+    until = gr.Textbox(value="", label="Published until · По дату (YYYY-MM-DD)", max_lines=1)
     return gr.ChatInterface(
         respond,
         chatbot=chatbot,
-        additional_inputs=[langs],
-        additional_inputs_accordion=gr.Accordion("Languages · Языки", open=True),
-        examples=EXAMPLES,
+        additional_inputs=[langs, outlet, since, until],
+        additional_inputs_accordion=gr.Accordion("Filters · Фильтры", open=True),
+        examples=[[q, "both", ANY, "", ""] for q in EXAMPLES],
         cache_examples=False,
         title="qa: questions about the news · вопросы по новостям",
         description="Answers are quoted verbatim from the articles, with the passage they "
@@ -260,6 +299,9 @@ def _blocks(pipe: Pipeline, k: int) -> gr.Blocks:
     )
 
 
+OUTLET_PARAM = Query(None, description="only articles from this outlet (repeatable)")
+
+
 def create_app(pipe: Pipeline, k: int, host: str = "127.0.0.1", port: int = 7860) -> FastAPI:
     """FastAPI app: the JSON and article routes first, then the gradio chat at "/"."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -269,10 +311,13 @@ def create_app(pipe: Pipeline, k: int, host: str = "127.0.0.1", port: int = 7860
         q: str = Query(..., description="the question"),
         k: int = Query(k, ge=1, le=50),
         lang: str = Query("both", pattern="^(en|ru|both)$"),
+        since: str | None = None,
+        until: str | None = None,
+        outlet: list[str] | None = OUTLET_PARAM,
     ) -> Response:
         # A plain def: FastAPI runs it in a thread pool, off the event loop.
         try:
-            obj = ask_json(pipe, q, k, lang)
+            obj = ask_json(pipe, q, k, lang, since, until, tuple(outlet or ()))
         except QAError as e:
             obj, status = {"error": str(e)}, 400
         else:

@@ -1,0 +1,98 @@
+"""News-aware answers: corroboration across outlets and languages, relative dates resolved
+against the article's date, and date/outlet filters (real model, real corpus)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa import dates, render
+
+pytestmark = pytest.mark.slow
+
+
+def _json(pipe, question, **kw):
+    ans = pipe.ask(question, **kw)
+    return render.answer_json(pipe.index, ans, 5)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["When did the US send its written response?", "Когда США передали России письменный ответ?"],
+)
+def test_january_26_lists_every_article_and_outlet_that_states_it(real_pipeline, question):
+    obj = _json(real_pipeline, question)
+    ans = obj["answer"]
+    assert ans["text"] in ("January 26", "26 января")
+    stating = {ans["article"]["path"]} | {c["article"]["path"] for c in ans["corroborated_by"]}
+    # The handover is stated by the three TASS articles, in English and in Russian.
+    for stem in ("001_630c59ff8cc43173", "003_1221e1e9ff6ea553", "004_68635443282a5ed9"):
+        assert {f"en/{stem}.txt", f"ru/{stem}.txt"} <= stating
+    # ...and by no RIA Novosti or Sputnik article (they only expect a response "this week").
+    assert not any(p.split("/")[1].startswith(("000_", "002_")) for p in stating)
+    assert ans["reported_by"] == ["TASS"]
+    for c in ans["corroborated_by"]:
+        text = real_pipeline.index.articles[c["article"]["id"]].text
+        assert text[c["start"] : c["end"]] == c["sentence"]
+        assert "26" in c["sentence"]
+
+
+def test_on_monday_resolves_to_14_february_2022(real_pipeline):
+    obj = _json(real_pipeline, "When did Lavrov meet Putin?")
+    ans = obj["answer"]
+    assert ans["text"] == "Monday"
+    assert ans["resolved_date"]["date"] == "2022-02-14"
+    assert ans["display"] == "Monday (14 February 2022)"
+    assert "Monday (14 February 2022)" in render.text(obj)
+
+
+def test_russian_weekday_resolves_too(real_pipeline):
+    ans = _json(real_pipeline, "Когда Лавров встречался с Путиным?")["answer"]
+    assert ans is not None and ans["resolved_date"]["date"] == "2022-02-14"
+    assert ans["display"].endswith("(14 февраля 2022)")
+
+
+def test_outlet_filter_changes_the_cited_articles(real_pipeline):
+    q = "When did the US send its written response?"
+    tass = _json(real_pipeline, q, outlets=("TASS",))
+    ria = _json(real_pipeline, q, outlets=("RIA Novosti",))
+    assert {p["article"]["outlet"] for p in tass["passages"]} == {"TASS"}
+    assert {p["article"]["outlet"] for p in ria["passages"]} == {"RIA Novosti"}
+    assert tass["answer"]["text"] == "January 26"
+
+
+def test_date_filter_changes_the_cited_articles(real_pipeline):
+    q = "When did the US send its written response?"
+    early = _json(real_pipeline, q, until="2022-01-31")
+    late = _json(real_pipeline, q, since="2022-02-01")
+    assert all(p["article"]["published"] <= "2022-01-31" for p in early["passages"])
+    assert all(p["article"]["published"] >= "2022-02-01" for p in late["passages"])
+    assert late["answer"]["text"] == "January 26"
+    assert early["answer"] is None or early["answer"]["article"]["published"] <= "2022-01-31"
+
+
+@pytest.mark.parametrize(
+    "text, lang, published, expected",
+    [
+        ("said on Monday", "en", "2022-02-14", "2022-02-14"),
+        ("said on Wednesday", "en", "2022-01-26", "2022-01-26"),
+        ("said on Tuesday", "en", "2022-02-16", "2022-02-15"),
+        ("said yesterday", "en", "2022-02-16", "2022-02-15"),
+        ("заявил в понедельник", "ru", "2022-02-14", "2022-02-14"),
+        ("сказал во вторник", "ru", "2022-02-16", "2022-02-15"),
+        ("сообщил вчера", "ru", "2022-01-26", "2022-01-25"),
+    ],
+)
+def test_relative_days(text, lang, published, expected):
+    (found,) = dates.relative_dates(text, published, lang)
+    assert found["date"] == expected
+    assert text[found["start"] : found["end"]] == found["text"]
+
+
+@pytest.mark.parametrize("text, lang", [("within this week", "en"), ("на этой неделе", "ru")])
+def test_this_week_is_the_articles_week(text, lang):
+    (found,) = dates.relative_dates(text, "2022-01-26", lang)
+    assert (found["from"], found["to"]) == ("2022-01-24", "2022-01-30")
+
+
+def test_no_published_date_no_resolution():
+    assert dates.relative_dates("on Monday", None, "en") == []
