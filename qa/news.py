@@ -61,6 +61,78 @@ def corroborating(
     return out
 
 
+def _value(text: str) -> tuple:
+    """A language-neutral key for an answer: its numbers and months ("January 26" and
+    "26 января" agree), else its words transliterated ("Blinken" and "Блинкен" agree)."""
+    words = lexical.words(text)
+    months = sorted(m for w in words if (m := dates.month_number(w)))
+    digits = sorted(_DIGITS.findall(text))
+    if digits or months:
+        return ("n", tuple(digits), tuple(months))
+    from qa.reader import translit
+
+    return ("w", tuple(sorted(translit(w)[:5] for w in words)))
+
+
+def _when(index: Index, ans: Answer) -> tuple[str, str] | None:
+    """The days an answer names, as an ISO range: "January 26" or "26 января" in the year of
+    its article, "this week" or "on Monday" resolved against the article's date."""
+    published = index.articles[ans.article_id].published
+    if not published:
+        return None
+    for d in dates.relative_dates(ans.sentence.text, published, ans.sentence.lang):
+        lo, hi = ans.sentence.start + d["start"], ans.sentence.start + d["end"]
+        if lo < ans.end and ans.start < hi:
+            return (d["date"], d["date"]) if "date" in d else (d["from"], d["to"])
+    months = [m for w in lexical.words(ans.text) if (m := dates.month_number(w))]
+    days = [int(x) for x in _DIGITS.findall(ans.text) if int(x) <= 31]
+    if len(months) == 1 and len(days) == 1:
+        day = dates.iso(int(published[:4]), months[0], days[0])
+        return (day, day) if day else None
+    return None
+
+
+def _disagree(index: Index, a: Answer, b: Answer) -> bool:
+    """Only values we can compare count: days ("this week", 24-30 January, agrees with
+    "January 26"; "mid-December" cannot be placed, so it never conflicts) and numbers.
+    Names and phrases are left alone: without a trained reader, a second-best name in
+    another article is more often a misreading than a real disagreement."""
+    if a.qtype == "date":
+        when_a, when_b = _when(index, a), _when(index, b)
+        return bool(when_a and when_b) and (when_a[1] < when_b[0] or when_b[1] < when_a[0])
+    if a.qtype == "number":
+        da, db = _DIGITS.findall(a.text), _DIGITS.findall(b.text)
+        return bool(da and db) and _value(a.text) != _value(b.text)
+    return False
+
+
+def conflicts(index: Index, answer: Answer, support_ids: set[str]) -> list[dict]:
+    """Confident answers from other articles that say something else, newest first (with
+    the answer itself among them), or [] when the sources agree."""
+    others = [
+        alt
+        for alt in answer.alternatives
+        if alt.article_id not in support_ids and _disagree(index, answer, alt)
+    ]
+    if not others:
+        return []
+    rows = []
+    for alt in (answer, *others):
+        a = index.articles[alt.article_id]
+        rows.append(
+            {
+                "text": alt.text,
+                "start": alt.start,
+                "end": alt.end,
+                "sentence": alt.sentence.text,
+                "article_id": a.id,
+                "published": a.published,
+                "confidence": alt.score,
+            }
+        )
+    return sorted(rows, key=lambda r: r["published"] or "", reverse=True)
+
+
 def enrich(index: Index, answer: Answer) -> dict:
     """Extra answer fields: corroborating passages, outlets reporting it, resolved dates."""
     if answer.text is None or answer.sentence is None:
@@ -79,7 +151,9 @@ def enrich(index: Index, answer: Answer) -> dict:
         if lo < answer.end and answer.start < hi:
             resolved = {**d, "start": lo, "end": hi, "display": f"{answer.text} ({d['label']})"}
             break
+    differing = conflicts(index, answer, {o.article_id for o, _ in support})
     return {
+        "conflicts": differing,
         "corroborated_by": [
             {
                 "article_id": o.article_id,

@@ -193,19 +193,18 @@ def _span_score(
     return score, fit, context
 
 
-def choose(
+def choices(
     index: Index, query: Query, hits: list[Hit], p: ReaderParams
-) -> tuple[str, Choice | None]:
-    """(question type, best sentence and span) before any abstention."""
+) -> tuple[str, list[Choice]]:
+    """(question type, the best span of each of the best sentences, best first)."""
     qtype = spans.question_type(query.text, query.lang)
     scored = _sentences(index, query, hits, p)
-    if not scored:
-        return qtype, None
     terms, head = _question_terms(query)
-    best = None
+    out = []
     for sc in scored[: p.sentences]:
         text, lang = sc.sentence.text, sc.sentence.lang
         tokens = _token_matches(text, lang, terms)
+        best = None
         for span in spans.candidates(text, lang):
             got = _span_score(text, span, qtype, terms, head, tokens, lang, p)
             if got is None:
@@ -214,7 +213,20 @@ def choose(
             total = sc.score + p.w_span * got[0] + typed
             if best is None or total > best.total:
                 best = Choice(sc, span, got[1], got[2], total)
-    return qtype, best or Choice(scored[0], None, 0.0, 0.0, scored[0].score)
+        if best:
+            out.append(best)
+    out.sort(key=lambda c: -c.total)
+    if not out and scored:
+        out.append(Choice(scored[0], None, 0.0, 0.0, scored[0].score))
+    return qtype, out
+
+
+def choose(
+    index: Index, query: Query, hits: list[Hit], p: ReaderParams
+) -> tuple[str, Choice | None]:
+    """(question type, best sentence and span) before any abstention."""
+    qtype, found = choices(index, query, hits, p)
+    return qtype, found[0] if found else None
 
 
 def features(query: Query, c: Choice) -> list[float]:
@@ -231,12 +243,38 @@ def read(
     index: Index, query: Query, hits: list[Hit], min_score: float, p: ReaderParams = ReaderParams()
 ) -> Answer:
     """The best typed span in the best sentences, or Answer(text=None) below ``min_score``."""
-    qtype, c = choose(index, query, hits, p)
-    if c is None:
+    qtype, found = choices(index, query, hits, p)
+    if not found:
         return Answer(query.text, query.lang, None, 0.0, qtype=qtype, hits=tuple(hits))
+    c = found[0]
     conf = confidence(query, c, p)
     if c.span is None or conf < min_score:
         return Answer(query.text, query.lang, None, conf, qtype=qtype, hits=tuple(hits))
+    others = _alternatives(index, query, c, conf, found[1:], qtype, max(min_score, conf - 0.2), p)
+    return _answer(index, query, c, conf, qtype, hits, others)
+
+
+def _alternatives(index, query, best, conf, rest, qtype, floor, p) -> tuple[Answer, ...]:
+    """Confident typed answers from other articles whose text differs from the best one:
+    candidates for "the sources disagree" (qa.news drops those that corroborate it)."""
+    if qtype == "other":
+        return ()
+    key = lexical.passage_key(best.scored.sentence.text[best.span.start : best.span.end])
+    out, seen = [], {best.scored.sentence.article_id}
+    for c in rest:
+        s = c.scored.sentence
+        if c.span is None or c.fit < 0.5 or s.article_id in seen:
+            continue
+        if lexical.passage_key(s.text[c.span.start : c.span.end]) == key:
+            continue
+        conf_c = confidence(query, c, p)
+        if conf_c >= floor:
+            seen.add(s.article_id)
+            out.append(_answer(index, query, c, conf_c, qtype, [], ()))
+    return tuple(out)
+
+
+def _answer(index, query, c: Choice, conf: float, qtype: str, hits, others) -> Answer:
     s = c.scored.sentence
     start, end = s.start + c.span.start, s.start + c.span.end
     article = index.articles[s.article_id]
@@ -253,4 +291,5 @@ def read(
         copies,
         qtype,
         tuple(hits),
+        others,
     )

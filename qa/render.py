@@ -70,7 +70,7 @@ def answer_json(index: Index, ans: Answer, k: int) -> dict:
             "also_in": [article_json(index.articles[a]) for a in ans.also_in],
         }
         extra = news.enrich(index, ans)
-        for c in extra["corroborated_by"]:
+        for c in extra["corroborated_by"] + extra["conflicts"]:
             c["article"] = article_json(index.articles[c.pop("article_id")])
         resolved = extra["resolved_date"]
         out["answer"].update(extra, display=resolved["display"] if resolved else ans.text)
@@ -101,6 +101,10 @@ def text(obj: dict, bold=("", "")) -> str:
         )
         for other in ans["also_in"]:
             lines.append(f"    also in: {source_line(other)}  {other['path']}")
+        if ans.get("conflicts"):
+            lines.append("    the sources differ (newest first):")
+            for c in ans["conflicts"]:
+                lines.append(f"      {c['text']}  — {source_line(c['article'])}")
         if len(ans.get("reported_by", [])) > 1 or ans.get("corroborated_by"):
             n = len(ans["corroborated_by"])
             lines.append(

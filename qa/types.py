@@ -67,6 +67,8 @@ class Answer:
     also_in: tuple[str, ...] = ()
     qtype: str = "other"
     hits: tuple[Hit, ...] = field(default_factory=tuple)
+    # Confident answers of the same kind from other articles that say something else.
+    alternatives: tuple[Answer, ...] = ()
 
 
 class QAError(Exception):

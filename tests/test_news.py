@@ -96,3 +96,34 @@ def test_this_week_is_the_articles_week(text, lang):
 
 def test_no_published_date_no_resolution():
     assert dates.relative_dates("on Monday", None, "en") == []
+
+
+def test_agreeing_dates_are_not_a_conflict(real_pipeline):
+    # RIA Novosti's "within this week" (24-30 January) agrees with TASS's "January 26".
+    ans = _json(real_pipeline, "When did the US send its written response?")["answer"]
+    assert ans["conflicts"] == []
+
+
+def _answer_at(pipe, path, phrase):
+    """An Answer for ``phrase`` as it stands in the article at ``path`` (real offsets)."""
+    from qa.types import Answer
+
+    idx = pipe.index
+    art = next(a for a in idx.articles.values() if a.path == path)
+    start = art.text.index(phrase)
+    sent = next(s for s in idx.entry_of(art.id).sentences if s.start <= start < s.end)
+    return Answer("q", "en", phrase, 0.9, start, start + len(phrase), sent, art.id, qtype="date")
+
+
+def test_conflicting_dates_are_shown_newest_first(real_pipeline):
+    from dataclasses import replace
+
+    from qa import news
+
+    first = _answer_at(real_pipeline, "en/000_262729808d390fdb.txt", "January 10")
+    handed = _answer_at(real_pipeline, "en/003_1221e1e9ff6ea553.txt", "January 26")
+    week = _answer_at(real_pipeline, "en/000_262729808d390fdb.txt", "this week")
+    assert news.conflicts(real_pipeline.index, replace(handed, alternatives=(week,)), set()) == []
+    rows = news.conflicts(real_pipeline.index, replace(first, alternatives=(handed,)), set())
+    assert [r["text"] for r in rows] == ["January 26", "January 10"]  # newest article first
+    assert [r["published"] for r in rows] == ["2022-02-14", "2022-01-26"]
