@@ -29,7 +29,9 @@ def _jaccard(a: Sentence, b: Sentence) -> float:
 
 def _agrees(a: Sentence, b: Sentence, cos: float, answer: str) -> bool:
     """Does ``b`` state what ``a`` states, answer included? Same language: the answer's words
-    must be in ``b`` too (topically close sentences with another fact do not count)."""
+    must be in ``b`` too (topically close sentences with another fact do not count). Across
+    languages: the same numbers, and the answer's numbers or (transliterated) name in ``b``;
+    a word answer like "Monday" cannot be checked across languages, so it is not claimed."""
     if a.lang == b.lang:
         need = set(lexical.tokens(answer, a.lang)) or set(lexical.words(answer))
         have = set(lexical.tokens(b.text, b.lang)) | set(lexical.words(b.text))
@@ -37,6 +39,13 @@ def _agrees(a: Sentence, b: Sentence, cos: float, answer: str) -> bool:
     digits_a, digits_b = set(_DIGITS.findall(a.text)), set(_DIGITS.findall(b.text))
     if digits_a != digits_b:
         return False
+    answer_digits = set(_DIGITS.findall(answer))
+    if not answer_digits:
+        from qa.reader import translit
+
+        other = {translit(w)[:5] for w in lexical.words(b.text)}
+        if not all(translit(w)[:5] in other for w in lexical.words(answer)):
+            return False
     return cos >= (CROSS_LANG_COS if digits_a else CROSS_LANG_COS + 0.04)
 
 

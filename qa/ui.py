@@ -43,8 +43,20 @@ EXAMPLES = [
     "Где Лавров и Блинкен провели переговоры 21 января?",
 ]
 LABELS = {  # chat labels in the question's language, like render.NO_ANSWER
-    "en": {"sources": "Sources", "also": "also in", "reported": "reported by", "when": "date"},
-    "ru": {"sources": "Источники", "also": "также в", "reported": "сообщают", "when": "дата"},
+    "en": {
+        "sources": "Sources",
+        "also": "also in",
+        "reported": "reported by",
+        "when": "date",
+        "differ": "The sources differ (newest first)",
+    },
+    "ru": {
+        "sources": "Источники",
+        "also": "также в",
+        "reported": "сообщают",
+        "when": "дата",
+        "differ": "Источники расходятся (сначала новые)",
+    },
 }
 ANY = "any · любое"
 SNIPPET = 300  # characters of a passage shown under "Sources"
@@ -146,7 +158,7 @@ def answer_markdown(obj: dict) -> str:
         head += f"\n\n\\[1\\] {_source_md(ans['article'], href)}"
         if ans["also_in"]:
             head += f"  \n{_also_md(ans['also_in'], lang)}"
-        head += _corroboration_md(ans, lang)
+        head += _corroboration_md(ans, lang) + _conflicts_md(ans, lang)
     return f"{head}\n\n{sources_markdown(obj['passages'], lang)}".rstrip()
 
 
@@ -161,6 +173,17 @@ def _corroboration_md(ans: dict, lang: str) -> str:
         for c in support
     )
     return f"  \n{LABELS[lang]['reported']} {outlets}: {links}"
+
+
+def _conflicts_md(ans: dict, lang: str) -> str:
+    rows = ans.get("conflicts") or []
+    if not rows:
+        return ""
+    items = []
+    for c in rows:
+        href = article_href(c["article"]["id"], c["start"], c["end"])
+        items.append(f"**{_md(c['text'])}**: {_source_md(c['article'], href)}")
+    return f"\n\n{LABELS[lang]['differ']}:  \n" + "  \n".join(items)
 
 
 def sources_markdown(passages: list[dict], lang: str = "en") -> str:
