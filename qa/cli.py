@@ -72,6 +72,8 @@ def cli():
     qa ask "When did the US send its written response?"
     qa ask "Когда США передали России письменный ответ?"
     qa serve                                   # web UI on http://127.0.0.1:7860
+    qa add new-article.html                    # copy into ./corpus and update the index
+    qa eval xquad-dev.en.json xquad-dev.ru.json   # benchmark
     """
     quiet_third_party()
 
@@ -99,12 +101,16 @@ def build(settings: Settings, full: bool, as_json: bool):
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
     else:
-        click.echo(
-            f"{summary['added']} added, {summary['updated']} updated, "
-            f"{summary['removed']} removed, {summary['unchanged']} unchanged; "
-            f"{summary['chunks_embedded']} chunks embedded in {summary['seconds']:.1f}s "
-            f"(index version {summary['version']})"
-        )
+        click.echo(_build_line(summary))
+
+
+def _build_line(summary: dict) -> str:
+    return (
+        f"{summary['added']} added, {summary['updated']} updated, "
+        f"{summary['removed']} removed, {summary['unchanged']} unchanged; "
+        f"{summary['chunks_embedded']} chunks embedded in {summary['seconds']:.1f}s "
+        f"(index version {summary['version']})"
+    )
 
 
 LANG_CHOICE = click.Choice(["en", "ru", "both"])
@@ -323,8 +329,5 @@ def add(settings: Settings, paths: tuple[Path, ...], as_json: bool):
     else:
         click.echo(
             f"{len(report.copied)} copied, {summary['duplicates']} duplicates; "
-            f"{summary['added']} added, {summary['updated']} updated, "
-            f"{summary['removed']} removed, {summary['unchanged']} unchanged; "
-            f"{summary['chunks_embedded']} chunks embedded in {summary['seconds']:.1f}s "
-            f"(index version {summary['version']})"
+            + _build_line(summary)
         )
