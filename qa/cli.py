@@ -313,10 +313,10 @@ def add(settings: Settings, paths: tuple[Path, ...], as_json: bool):
       qa add new/ --json                            # a folder, JSON summary
       qa add статьи/интервью.txt                    # русская статья -> corpus/ru/
     """
-    from qa import pipeline
+    from qa import intake
 
     log = (lambda m: None) if settings.quiet else (lambda m: click.echo(m, err=True))
-    report = pipeline.add(settings, paths, log=log)
+    report = intake.add(settings, paths, log=log)
     if not report.copied and not report.duplicates and report.problems:
         raise QAError(f"nothing added: {report.problems[0]['error']}")
     summary = report.as_dict()

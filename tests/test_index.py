@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from qa import corpus, index, pipeline
+from qa import corpus, index, intake, pipeline
 from qa.cli import cli
 from qa.config import Settings
 from qa.embedder import DIM, MODEL_ID
@@ -225,7 +225,7 @@ def test_second_build_refused_while_one_runs(built, fake):
             pipeline.build(built, embedder=fake)
         assert "\n" not in str(e.value)
         with pytest.raises(QAError, match="another"):
-            pipeline.add(built, [built.corpus / "en" / "zorvia.txt"], embedder=fake)
+            intake.add(built, [built.corpus / "en" / "zorvia.txt"], embedder=fake)
     assert index.current_version(built.index) == before and fake.embedded == []
     # The lock is released, also after a failed build.
     assert pipeline.build(built, embedder=fake).added == ["en/zorvia.txt"]
@@ -472,7 +472,7 @@ def test_add_copies_by_language_and_builds(built, fake, incoming):
         "тысячи людей.\n",
         encoding="utf-8",
     )
-    report = pipeline.add(built, [incoming], embedder=fake)
+    report = intake.add(built, [incoming], embedder=fake)
     assert sorted(report.copied) == ["en/zorvia.txt", "ru/москва.txt"]
     assert (built.corpus / "en" / "zorvia.txt").read_text(encoding="utf-8") == NEW
     assert sorted(report.build.added) == sorted(report.copied)
@@ -489,7 +489,7 @@ def test_add_keeps_sidecar_metadata(built, fake, incoming):
     (incoming / "envoy.txt").write_text(NEW, encoding="utf-8")
     meta = {"title": "Zorvian envoy", "outlet": "Zorvia Daily", "language": "ru"}
     (incoming / "envoy.json").write_text(json.dumps(meta), encoding="utf-8")
-    report = pipeline.add(built, [incoming / "envoy.txt"], embedder=fake)
+    report = intake.add(built, [incoming / "envoy.txt"], embedder=fake)
     assert report.copied == ["ru/envoy.txt"]  # the sidecar's language wins over detection
     assert json.loads((built.corpus / "ru" / "envoy.json").read_text()) == meta
     art = next(a for a in load(built).articles.values() if a.path == "ru/envoy.txt")
@@ -499,7 +499,7 @@ def test_add_keeps_sidecar_metadata(built, fake, incoming):
 def test_add_never_overwrites(built, fake, incoming):
     (incoming / "geneva.txt").write_text(NEW, encoding="utf-8")  # same name, other article
     (built.corpus / "en" / "geneva-2.json").write_text('{"outlet": "Not yours"}')
-    report = pipeline.add(built, [incoming / "geneva.txt"], embedder=fake)
+    report = intake.add(built, [incoming / "geneva.txt"], embedder=fake)
     # geneva.txt is taken; geneva-2 has someone's sidecar, which the new file would inherit.
     assert report.copied == ["en/geneva-3.txt"]
     assert (built.corpus / "en" / "geneva.txt").read_text(encoding="utf-8") == ARTICLES[
@@ -514,7 +514,7 @@ def test_add_reports_duplicates(built, fake, incoming):
     (incoming / "zorvia.txt").write_text(NEW, encoding="utf-8")
     (incoming / "zorvia-again.txt").write_text(NEW, encoding="utf-8")
     existing = built.corpus / "en" / "nato.txt"
-    report = pipeline.add(built, [incoming, existing], embedder=fake)
+    report = intake.add(built, [incoming, existing], embedder=fake)
     assert report.copied == ["en/zorvia-again.txt"]  # files of a folder go in name order
     same = {Path(d["path"]).name: d["same_as"] for d in report.duplicates}
     assert same == {
@@ -526,14 +526,14 @@ def test_add_reports_duplicates(built, fake, incoming):
     assert len(load(built).articles) == len(ARTICLES) + 1
     # Adding it again later: still a duplicate, nothing embedded.
     fake.embedded.clear()
-    again = pipeline.add(built, [incoming / "zorvia.txt"], embedder=fake)
+    again = intake.add(built, [incoming / "zorvia.txt"], embedder=fake)
     assert again.copied == [] and len(again.duplicates) == 1 and fake.embedded == []
 
 
 def test_add_unreadable_file(built, fake, incoming):
     (incoming / "junk.txt").write_bytes(b"\x00\x01binary")
     (incoming / "notes.pdf").write_bytes(b"%PDF-1.4")
-    report = pipeline.add(built, [incoming / "junk.txt", incoming / "notes.pdf"], embedder=fake)
+    report = intake.add(built, [incoming / "junk.txt", incoming / "notes.pdf"], embedder=fake)
     assert report.copied == [] and len(report.problems) == 2
     assert not list(built.corpus.rglob("junk*"))
 
@@ -541,7 +541,7 @@ def test_add_unreadable_file(built, fake, incoming):
 def test_add_into_empty_corpus(tmp_path, fake, incoming):
     (incoming / "zorvia.md").write_text("---\noutlet: Zorvia Daily\n---\n" + NEW)
     s = Settings(corpus=tmp_path / "new-corpus", index=tmp_path / "new-index", quiet=True)
-    report = pipeline.add(s, [incoming / "zorvia.md"], embedder=fake)
+    report = intake.add(s, [incoming / "zorvia.md"], embedder=fake)
     assert report.copied == ["en/zorvia.md"] and report.build.added == ["en/zorvia.md"]
     assert load(s).articles[next(iter(load(s).articles))].outlet == "Zorvia Daily"
 
