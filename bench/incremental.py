@@ -95,7 +95,7 @@ def run(n: int, per_article: int, workdir: Path) -> dict:
     shutil.rmtree(workdir, ignore_errors=True)
     s = load_settings().with_(corpus=workdir / "corpus", index=workdir / "index", quiet=True)
     write_corpus(s.corpus, n, per_article)
-    embedder = Embedder(s.model_cache, s.batch_size)
+    embedder = Embedder(s.model_cache, s.batch_size, s.threads)
     embedder.queries(["warm up"])  # load the model before timing anything
     full, full_s = timed(pipeline.build, s, full=True, embedder=embedder)
     _, noop_s = timed(pipeline.build, s, embedder=embedder)

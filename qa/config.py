@@ -36,6 +36,7 @@ class Settings:
     min_score: float = 0.4
     quiet: bool = False
     batch_size: int = 32
+    threads: int = 1  # torch intra-op threads for the embedder (see qa/embedder.py)
     # Fault injection for the crash-safety tests: the build SIGKILLs itself at this stage.
     failpoint: str | None = None
 
@@ -55,6 +56,7 @@ _ENV = {
     "sentence_weight": ("QA_SENTENCE_WEIGHT", float),
     "min_score": ("QA_MIN_SCORE", float),
     "batch_size": ("QA_BATCH_SIZE", int),
+    "threads": ("QA_THREADS", int),
     "failpoint": ("QA_FAILPOINT", str),
 }
 

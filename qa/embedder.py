@@ -20,9 +20,10 @@ DIM = 384
 class Embedder:
     """Cheap to construct; the model is exported (first use) and loaded on the first encode."""
 
-    def __init__(self, cache: Path, batch_size: int = 32):
+    def __init__(self, cache: Path, batch_size: int = 32, threads: int | None = 1):
         self.cache = Path(cache)
         self.batch_size = batch_size
+        self.threads = threads
         self._model = None
         self._lock = threading.Lock()
 
@@ -41,6 +42,14 @@ class Embedder:
                 folder = e5export.export_dir(self.cache)
                 if not (folder / "qa-export.json").exists():
                     e5export.export(folder)
+                if self.threads:
+                    import torch
+
+                    # One intra-op thread by default: on a 2-core machine whose other core is
+                    # busy, torch's spinning OpenMP threads made one query embedding take
+                    # 1.5 s instead of 38 ms, and batch encoding ran 2x slower
+                    # (bench/speed.py). QA_THREADS raises it on a larger, idle machine.
+                    torch.set_num_threads(self.threads)
                 self._model = SentenceTransformer(str(folder), device="cpu")
         return self._model
 

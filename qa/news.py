@@ -148,9 +148,15 @@ def enrich(index: Index, answer: Answer) -> dict:
         return {}
     s = answer.sentence
     article = index.articles[s.article_id]
-    support = corroborating(index, s, answer.text)
+    # Verbatim copies are already in also_in: list only what states it in other words.
+    support = [
+        (o, c)
+        for o, c in corroborating(index, s, answer.text)
+        if o.article_id not in answer.also_in
+    ]
     outlets = []
-    for a in [article] + [index.articles[o.article_id] for o, _ in support]:
+    stating = [article, *(index.articles[a] for a in answer.also_in)]
+    for a in stating + [index.articles[o.article_id] for o, _ in support]:
         if a.outlet and a.outlet not in outlets:
             outlets.append(a.outlet)
     found = dates.relative_dates(s.text, article.published, s.lang)

@@ -125,7 +125,7 @@ def build(
 def update_locked(settings: Settings, full: bool, embedder: Embedder | None, log) -> BuildReport:
     """build() for a caller that already holds build_lock (qa add copies files under it)."""
     t0 = time.perf_counter()
-    embedder = embedder or Embedder(settings.model_cache, settings.batch_size)
+    embedder = embedder or Embedder(settings.model_cache, settings.batch_size, settings.threads)
     report, notes = BuildReport(), []
     fp = settings.failpoint
     articles, problems = corpus.load(settings.corpus)
@@ -200,7 +200,9 @@ class Pipeline:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model_cache, settings.batch_size)
+        self.embedder = embedder or Embedder(
+            settings.model_cache, settings.batch_size, settings.threads
+        )
         self._index: index.Index | None = None
 
     @property

@@ -589,3 +589,35 @@ def test_cli_build_refused_while_locked(built, cli_fake):
         result = CliRunner().invoke(cli, ["build", *where])
     assert result.exit_code == 1 and "another `qa build`" in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_large_indexes_switch_to_ivf_and_survive_save_load(settings, fake, monkeypatch):
+    """Above ANN_MIN vectors both FAISS indexes are IVF (lowered here so a small corpus
+    crosses it); with nprobe >= lists they find exactly what the flat scan finds, they are
+    saved and loaded, and an incremental build still reads the old vectors back."""
+    import faiss
+
+    for i in range(12):  # enough sentences and windows to cross the lowered threshold
+        body = " ".join(
+            f"Report {i} line {j} mentions the accord number {i * 10 + j}." for j in range(6)
+        )
+        (settings.corpus / "en" / f"extra{i}.txt").write_text(f"Extra report {i}\n\n{body}\n")
+    monkeypatch.setattr(index, "ANN_MIN", 40)
+    pipeline.build(settings, embedder=fake)
+    idx = index.load(settings.index)
+    assert isinstance(idx.faiss, faiss.IndexIVFFlat) and isinstance(
+        idx.sentence_faiss, faiss.IndexIVFFlat
+    )
+    assert (settings.index / idx.version / "sentences.faiss").exists()
+    flat_chunks = index._flat(idx.faiss.reconstruct_n(0, idx.faiss.ntotal), DIM)
+    flat_sents = index._flat(idx.sentence_vecs, DIM)
+    for q in ("Geneva talks", "accord number 42", "Zelensky"):
+        qv = fake.queries([q])[0]
+        got = [r for r, _ in idx.dense_search(qv, 5)]
+        assert got == [r for r, _ in index._search(flat_chunks, qv, 5)]
+        got = [r for r, _ in index._search(idx.sentence_faiss, qv, 5)]
+        assert got == [r for r, _ in index._search(flat_sents, qv, 5)]
+    (settings.corpus / "en" / "zorvia.txt").write_text(NEW)
+    fake.embedded.clear()
+    report = pipeline.build(settings, embedder=fake)
+    assert report.added == ["en/zorvia.txt"] and len(fake.embedded) < 20

@@ -24,6 +24,10 @@ def test_january_26_lists_every_article_and_outlet_that_states_it(real_pipeline,
     ans = obj["answer"]
     assert ans["text"] in ("January 26", "26 января")
     stating = {ans["article"]["path"]} | {c["article"]["path"] for c in ans["corroborated_by"]}
+    stating |= {a["path"] for a in ans["also_in"]}
+    assert not {c["article"]["path"] for c in ans["corroborated_by"]} & {
+        a["path"] for a in ans["also_in"]
+    }  # a verbatim copy is listed once, under also_in
     # The handover is stated by the three TASS articles, in English and in Russian.
     for stem in ("001_630c59ff8cc43173", "003_1221e1e9ff6ea553", "004_68635443282a5ed9"):
         assert {f"en/{stem}.txt", f"ru/{stem}.txt"} <= stating
