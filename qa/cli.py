@@ -183,6 +183,7 @@ def ask(
         if question == "-" and not q.strip():
             continue
         try:
+            idx = pipe.index  # one version for the answer and its rendering
             ans = pipe.ask(
                 q,
                 settings.k,
@@ -190,6 +191,7 @@ def ask(
                 since and since.date().isoformat(),
                 until and until.date().isoformat(),
                 tuple(outlets),
+                idx=idx,
             )
         except QAError as e:
             if question != "-" or "index" in str(e):
@@ -197,7 +199,7 @@ def ask(
             click.echo(f"qa: error: {e}", err=True)  # one bad line does not stop the batch
             failed = True
             continue
-        obj = render.answer_json(pipe.index, ans, settings.k)
+        obj = render.answer_json(idx, ans, settings.k)
         _emit(obj, as_json, lambda o: render.text(o, bold))
     if failed:
         sys.exit(1)

@@ -259,13 +259,15 @@ class Pipeline:
         since: str | None = None,
         until: str | None = None,
         outlets: tuple[str, ...] = (),
+        idx: index.Index | None = None,
     ) -> Answer:
         """Answer a question: retrieve passages, then extract the answer span (or abstain).
-        ``since``/``until`` (ISO dates, inclusive) and ``outlets`` restrict the articles."""
+        ``since``/``until`` (ISO dates, inclusive) and ``outlets`` restrict the articles.
+        Pass ``idx`` (a `self.index` taken once) to render the answer from the same version."""
         query = self.query(question)
         # One version for both steps: a build may switch CURRENT in between, and the reader
         # looks the hits' articles and sentence vectors up in the version they came from.
-        idx = self.index
+        idx = idx or self.index
         exclude = excluded(idx, since, until, outlets)
         hits = self.retrieve(query, max(k or self.settings.k, 5), langs, exclude, idx=idx)
         return self.read(query, hits, idx)

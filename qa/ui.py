@@ -103,11 +103,9 @@ def ask_json(
     for value in (since, until):
         if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise QAError(f"date {value!r} is not YYYY-MM-DD")
-    args = (question, k, LANGS[langs], since or None, until or None, tuple(outlets))
-    try:
-        return render.answer_json(pipe.index, pipe.ask(*args), k)
-    except KeyError:  # `qa build` swapped the index between retrieval and rendering: again
-        return render.answer_json(pipe.index, pipe.ask(*args), k)
+    idx = pipe.index  # one version for the answer and its rendering, even mid-build
+    answer = pipe.ask(question, k, LANGS[langs], since or None, until or None, tuple(outlets), idx)
+    return render.answer_json(idx, answer, k)
 
 
 def article_href(article_id: str, start: int | None = None, end: int | None = None, span=None):
