@@ -5,7 +5,7 @@ each a numbered title plus sentences recombined from the real corpus/ (no downlo
 with the real model loaded once beforehand (so neither number includes loading it):
 
   full rebuild   pipeline.build(full=True): every article embedded
-  add one        pipeline.add(FILE): copy into corpus/en/, duplicate check, incremental build
+  add one        intake.add(FILE): copy into corpus/en/, duplicate check, incremental build
                  (only the new article is embedded; the rest is reading the corpus and the old
                  index, rebuilding BM25 and writing the new version)
   build one      a file dropped into corpus/ by hand, then pipeline.build(): the incremental
@@ -33,7 +33,7 @@ import sys
 import time
 from pathlib import Path
 
-from qa import chunker, corpus, index, pipeline
+from qa import chunker, corpus, index, intake, pipeline
 from qa.config import load_settings, quiet_third_party
 from qa.embedder import Embedder
 
@@ -102,7 +102,7 @@ def run(n: int, per_article: int, workdir: Path) -> dict:
     new = [workdir / f"new-{i}.txt" for i in range(len(NEW_ARTICLES))]
     for p, text in zip(new, NEW_ARTICLES, strict=True):
         p.write_text(text, encoding="utf-8")
-    added, add_s = timed(pipeline.add, s, [new[0]], embedder=embedder)
+    added, add_s = timed(intake.add, s, [new[0]], embedder=embedder)
     assert added.copied and added.build.added == added.copied, added
     shutil.copy(new[1], s.corpus / "en" / new[1].name)  # dropped in by hand, then `qa build`
     built, build_s = timed(pipeline.build, s, embedder=embedder)
