@@ -113,19 +113,20 @@ def _build_line(summary: dict) -> str:
     )
 
 
+k_option = click.option(
+    "-k",
+    "k",
+    type=click.IntRange(1, 50),
+    default=None,
+    help=f"Passages shown with each answer [env {env_var('k')}; default 5].",
+)
 LANG_CHOICE = click.Choice(["en", "ru", "both"])
 
 
 @cli.command()
 @common
 @click.argument("question")
-@click.option(
-    "-k",
-    "k",
-    type=click.IntRange(1, 50),
-    default=None,
-    help=f"Passages to show [env {env_var('k')}; default 5].",
-)
+@k_option
 @click.option(
     "--lang",
     "langs",
@@ -274,13 +275,7 @@ def eval_(settings: Settings, files: tuple[Path, ...], as_json: bool, workdir, l
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=7860, show_default=True, help="TCP port."
 )
-@click.option(
-    "-k",
-    "k",
-    type=click.IntRange(1, 50),
-    default=None,
-    help=f"Passages shown under each answer [env {env_var('k')}; default 5].",
-)
+@k_option
 def serve(settings: Settings, host: str, port: int, k: int | None):
     """Serve the web UI: a chat that answers from the same index as `qa ask`, with citations
     that open the article view. Also GET /api/ask?q=... (the `qa ask --json` object).
