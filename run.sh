@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh
+if [ ! -f index/CURRENT ]; then
+  echo "run: building the index from corpus/ (first run: exports the model, ~1 minute)..." >&2
+fi
 .venv/bin/qa build --quiet >/dev/null
 if [ "$#" -eq 0 ]; then set -- serve; fi
 exec .venv/bin/qa "$@"

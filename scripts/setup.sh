@@ -9,6 +9,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 if [ ! -f "$stamp" ]; then
+  echo "setup: installing qa and its dependencies into .venv (first run: a few minutes)..." >&2
   # The CPU wheel of torch first, pinned: an unpinned torch resolves to a multi-GB CUDA build.
   .venv/bin/pip install --quiet --disable-pip-version-check "torch==2.13.0"
   if [ "$extra" = "test" ]; then
