@@ -14,6 +14,7 @@ import numpy as np
 
 from qa import dates, lexical
 from qa.index import Index
+from qa.reader import translit
 from qa.types import Answer, Sentence
 
 SAME_LANG_COS = 0.88  # rewordings of one wire sentence score 0.90-1.0, same-topic ones ~0.8
@@ -41,8 +42,6 @@ def _agrees(a: Sentence, b: Sentence, cos: float, answer: str) -> bool:
         return False
     answer_digits = set(_DIGITS.findall(answer))
     if not answer_digits:
-        from qa.reader import translit
-
         other = {translit(w)[:5] for w in lexical.words(b.text)}
         if not all(translit(w)[:5] in other for w in lexical.words(answer)):
             return False
@@ -78,8 +77,6 @@ def _value(text: str) -> tuple:
     digits = sorted(_DIGITS.findall(text))
     if digits or months:
         return ("n", tuple(digits), tuple(months))
-    from qa.reader import translit
-
     return ("w", tuple(sorted(translit(w)[:5] for w in words)))
 
 

@@ -248,8 +248,16 @@ class Pipeline:
             exclude=exclude,
         )
 
-    def read(self, query: retriever.Query, hits, idx: index.Index | None = None) -> Answer:
-        return reader.read(idx or self.index, query, hits, self.settings.min_score)
+    def read(
+        self,
+        query: retriever.Query,
+        hits,
+        idx: index.Index | None = None,
+        min_score: float | None = None,
+    ) -> Answer:
+        """The reader on these hits; ``min_score`` overrides the abstention threshold."""
+        threshold = self.settings.min_score if min_score is None else min_score
+        return reader.read(idx or self.index, query, hits, threshold)
 
     def ask(
         self,

@@ -12,8 +12,6 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
-KINDS = ("date", "person", "place", "number", "other")
-
 # "which/what [up to three words] NOUN": the noun says what kind of thing is asked for.
 _PERSON_EN = (
     r"person|people|man|woman|minister|president|leader|official|diplomat|secretary|"
