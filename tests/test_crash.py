@@ -54,20 +54,25 @@ def where(s: Settings) -> list[str]:
     return ["--corpus", str(s.corpus), "--index", str(s.index), "-q"]
 
 
-def qa_build(s: Settings, failpoint: str | None = None, kill_after: float | None = None):
-    """Run `qa build --json`; kill it with SIGKILL after ``kill_after`` seconds if still alive.
-    Returns (returncode, stdout, stderr)."""
+def start_build(s: Settings, failpoint: str | None = None) -> subprocess.Popen:
+    """Start `qa build --json` in the background (with a failpoint, or none)."""
     env = {k: v for k, v in os.environ.items() if k != "QA_FAILPOINT"}
     env["QA_MODEL_CACHE"] = str(s.model_cache)
     if failpoint:
         env["QA_FAILPOINT"] = failpoint
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [QA_BIN, "build", "--json", *where(s)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
     )
+
+
+def qa_build(s: Settings, failpoint: str | None = None, kill_after: float | None = None):
+    """Run `qa build --json`; kill it with SIGKILL after ``kill_after`` seconds if still alive.
+    Returns (returncode, stdout, stderr)."""
+    proc = start_build(s, failpoint)
     try:
         proc.wait(timeout=kill_after if kill_after is not None else 600)
     except subprocess.TimeoutExpired:
@@ -228,14 +233,7 @@ def test_readers_keep_answering_during_a_build(crash_settings, embedder):
     before = pipe.index.version
     assert is_old_answer(pipe.ask(OLD_Q).text)
     set_corpus(s, True)
-    env = {**os.environ, "QA_MODEL_CACHE": str(s.model_cache)}
-    proc = subprocess.Popen(
-        [QA_BIN, "build", "--json", *where(s)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = start_build(s)
     during = []
     while proc.poll() is None:
         ans = pipe.ask(OLD_Q)
