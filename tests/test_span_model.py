@@ -1,0 +1,146 @@
+"""The trained span reader: what ships, how it is trained, and what it does on real text."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from qa import evaluate, span_model, train_reader
+from qa.span_model import SpanModel
+
+XQUAD = Path(__file__).resolve().parents[2] / "shared" / "bench" / "xquad"
+FILES = {"en": XQUAD / "xquad-dev.en.json", "ru": XQUAD / "xquad-dev.ru.json"}
+need_xquad = pytest.mark.skipif(not FILES["en"].exists(), reason="XQuAD dev split not present")
+
+
+@pytest.fixture(scope="module")
+def model(embedder, model_cache):
+    return SpanModel(model_cache, embeddings=embedder.embeddings)
+
+
+def test_shipped_delta_is_small_attributed_and_only_the_trained_layers():
+    from safetensors import safe_open
+
+    assert span_model.DELTA.exists(), "qa/models/reader-delta.safetensors must ship"
+    assert span_model.DELTA.stat().st_size < 50e6
+    with safe_open(str(span_model.DELTA), "pt") as f:
+        keys = list(f.keys())
+        meta = json.loads(f.metadata()["qa"])
+        assert str(f.get_tensor(keys[0]).dtype) == "torch.float16"
+    assert keys and all(k.startswith(("bert.encoder.", "qa_outputs.")) for k in keys)
+    assert "XQuAD" in meta["data"] and "CC BY-SA 4.0" in meta["data"]
+    notice = (span_model.DELTA.parent / "README.md").read_text()
+    assert "CC BY-SA 4.0" in notice and "Artetxe" in notice
+    assert (span_model.DELTA.parent / "LICENSE-CC-BY-SA-4.0.txt").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question,passage,expected",
+    [
+        (
+            "When did the foreign ministers meet?",
+            "The foreign ministers met in Geneva on 21 January 2022 for ninety minutes.",
+            "21 January 2022",
+        ),
+        (
+            "Where did the foreign ministers meet?",
+            "The foreign ministers met in Geneva on 21 January 2022 for ninety minutes.",
+            "Geneva",
+        ),
+        (
+            "Где встретились министры иностранных дел?",
+            "Министры иностранных дел встретились в Женеве 21 января 2022 года.",
+            "Женеве",
+        ),
+        (  # English question, Russian passage
+            "How long did the talks last?",
+            "Переговоры продолжались полтора часа и завершились без заявлений.",
+            "полтора часа",
+        ),
+    ],
+)
+def test_finds_the_answer_span(model, question, passage, expected):
+    (g,) = model.guess(question, [passage])
+    assert passage[g.start : g.end].strip(" .,") == expected
+    assert g.margin > 0
+
+
+@pytest.mark.slow
+def test_scores_compare_across_passages(model):
+    """Trained with negatives: the passage that holds the answer outscores one that does not,
+    and the one without prefers "no answer"."""
+    q = "How many people were injured in the explosion?"
+    with_answer = "Officials said 14 people were injured in the explosion at the port on Monday."
+    without = "The port reopened on Wednesday after inspectors checked the cranes and warehouses."
+    a, b = model.guess(q, [without, with_answer])
+    assert (a.passage, b.passage) == (0, 1)
+    assert with_answer[b.start : b.end] == "14"
+    assert b.margin > a.margin and a.margin < 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", ["", "?", "😉", "ёлка " * 2000])
+def test_odd_passages_give_offsets_inside_them(model, text):
+    (g,) = model.guess("What is it?", [text])
+    assert 0 <= g.start <= g.end <= len(text)
+
+
+@need_xquad
+def test_splits_are_article_level_and_disjoint():
+    seen = {}
+    for split in ("train", "tune", "heldout"):
+        paras, pairs = train_reader.load(FILES, split)
+        assert pairs, split
+        seen[split] = {p[0].qid for p in pairs}
+        contexts = {p[0].context for p in pairs}
+        for other, qids in seen.items():
+            if other != split:
+                assert not (qids & seen[split])
+        seen[split + "_ctx"] = contexts
+    assert not (seen["train_ctx"] & seen["heldout_ctx"])
+    assert not (seen["train_ctx"] & seen["tune_ctx"])
+    _, questions = evaluate.load_squad(list(FILES.values()))
+    held = {q.qid for q in evaluate.in_split(questions, "heldout")}
+    assert held == seen["heldout"]
+
+
+@need_xquad
+def test_training_examples_point_at_their_answers():
+    paras, pairs = train_reader.load(FILES, "train")
+    exs = train_reader.examples(paras, pairs[:40], random.Random(0))
+    pos = [e for e in exs if e.start >= 0]
+    neg = [e for e in exs if e.start < 0]
+    assert len(pos) == 160 and len(neg) > 100  # 4 language pairings each
+    answers = {a.answer for p in pairs[:40] for a in p}
+    assert all(e.passage[e.start : e.end] in answers for e in pos)
+    # a negative never contains the answer in its own language
+    answer_of = {
+        (q.question, lg): a.answer for p in pairs[:40] for q in p for a, lg in zip(p, ("en", "ru"))
+    }
+    for e in neg:
+        lg = "ru" if any("а" <= ch <= "я" for ch in e.passage.lower()) else "en"
+        assert answer_of[(e.question, lg)].lower() not in e.passage.lower()
+
+
+@pytest.mark.slow
+@need_xquad
+def test_targets_land_on_the_answer_tokens(model):
+    _, tok = model._load()
+    paras, pairs = train_reader.load(FILES, "train")
+    exs = [e for e in train_reader.examples(paras, pairs[:30], random.Random(1)) if e.start >= 0]
+    enc = span_model.encode(tok, [e.question for e in exs], [e.passage for e in exs])
+    starts, ends = train_reader._targets(enc, exs)
+    shift = len(span_model.P_PREFIX)
+    for i, (e, s, t) in enumerate(zip(exs, starts, ends)):
+        offs = enc["offset_mapping"][i].tolist()
+        if s == 0:  # truncated: the answer lies past the last passage token kept
+            kept = [b for sid, (_, b) in zip(enc.sequence_ids(i), offs) if sid == 1]
+            assert max(kept) - shift < e.end
+            continue
+        assert 0 < s <= t
+        got = e.passage[max(0, offs[s][0] - shift) : offs[t][1] - shift].strip()
+        assert e.passage[e.start : e.end].strip() in got
