@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from qa.config import Settings, env_var, load_settings, quiet_third_party
+from qa.config import READERS, Settings, env_var, load_settings, quiet_third_party
 from qa.types import QAError
 
 
@@ -121,6 +121,13 @@ k_option = click.option(
     help=f"Passages shown with each answer [env {env_var('k')}; default 5].",
 )
 LANG_CHOICE = click.Choice(["en", "ru", "both"])
+reader_option = click.option(
+    "--reader",
+    type=click.Choice(READERS),
+    default=None,
+    help=f"Answer extractor: hybrid (trained span reader + typed spans), typed or span "
+    f"[env {env_var('reader')}; default hybrid].",
+)
 
 
 @cli.command()
@@ -152,6 +159,7 @@ LANG_CHOICE = click.Choice(["en", "ru", "both"])
     multiple=True,
     help="Only articles from this outlet (repeatable), e.g. --outlet TASS.",
 )
+@reader_option
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (stable keys).")
 def ask(
     settings: Settings,
@@ -161,6 +169,7 @@ def ask(
     since,
     until,
     outlets,
+    reader: str | None,
     as_json: bool,
 ):
     """Answer QUESTION from the indexed articles; QUESTION "-" reads one per line from stdin.
@@ -174,7 +183,7 @@ def ask(
     """
     from qa import pipeline, render
 
-    settings = settings.with_(k=k)
+    settings = settings.with_(k=k, reader=reader)
     pipe = pipeline.Pipeline(settings)
     only = None if langs == "both" else (langs,)
     bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() and not as_json else ("", "")
@@ -245,7 +254,22 @@ def show(settings: Settings, article_id: str, as_json: bool):
     help="Keep the benchmark corpus and index here (re-runs skip embedding).",
 )
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N questions.")
-def eval_(settings: Settings, files: tuple[Path, ...], as_json: bool, workdir, limit):
+@click.option(
+    "--split",
+    type=click.Choice(["train", "tune", "heldout"]),
+    default=None,
+    help="Only questions of these articles (the trained reader's split; default all).",
+)
+@reader_option
+def eval_(
+    settings: Settings,
+    files: tuple[Path, ...],
+    as_json: bool,
+    workdir,
+    limit,
+    split: str | None,
+    reader: str | None,
+):
     """Benchmark retrieval and answers on SQuAD-format FILES (one per language; parallel files
     are paired by question id).
 
@@ -253,11 +277,13 @@ def eval_(settings: Settings, files: tuple[Path, ...], as_json: bool, workdir, l
     Examples:
       qa eval ../shared/bench/xquad/xquad-dev.en.json ../shared/bench/xquad/xquad-dev.ru.json
       qa eval xquad-dev.ru.json --json > оценка.json     # только русские вопросы
+      qa eval xquad-dev.en.json xquad-dev.ru.json --split heldout --reader typed
     """
     from qa import evaluate
 
     log = (lambda m: None) if settings.quiet else (lambda m: click.echo(m, err=True))
-    result = evaluate.run(list(files), settings, workdir=workdir, limit=limit, log=log)
+    settings = settings.with_(reader=reader)
+    result = evaluate.run(list(files), settings, workdir=workdir, limit=limit, log=log, split=split)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
     else:
@@ -276,7 +302,8 @@ def eval_(settings: Settings, files: tuple[Path, ...], as_json: bool, workdir, l
     "--port", type=click.IntRange(1, 65535), default=7860, show_default=True, help="TCP port."
 )
 @k_option
-def serve(settings: Settings, host: str, port: int, k: int | None):
+@reader_option
+def serve(settings: Settings, host: str, port: int, k: int | None, reader: str | None):
     """Serve the web UI: a chat that answers from the same index as `qa ask`, with citations
     that open the article view. Also GET /api/ask?q=... (the `qa ask --json` object).
 
@@ -288,7 +315,58 @@ def serve(settings: Settings, host: str, port: int, k: int | None):
     """
     from qa import ui
 
-    ui.serve(settings.with_(k=k), host, port)
+    ui.serve(settings.with_(k=k, reader=reader), host, port)
+
+
+@cli.command(name="train-reader")
+@click.option(
+    "--data",
+    "files",
+    nargs=2,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=(
+        Path("../shared/bench/xquad/xquad-dev.en.json"),
+        Path("../shared/bench/xquad/xquad-dev.ru.json"),
+    ),
+    show_default=True,
+    help="Parallel SQuAD-format files: English, then Russian.",
+)
+@click.option("--epochs", type=click.IntRange(1, 20), default=2, show_default=True)
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the reader (default: qa/models/reader-delta.safetensors, the one "
+    "`qa ask` loads).",
+)
+def train_reader(files: tuple[Path, Path], epochs: int, seed: int, out: Path | None):
+    """Train the span reader on the "train" articles of the XQuAD dev split (about 25 min on
+    2 cores). Never needed to use qa: the trained reader ships in qa/models/.
+
+    \b
+    Examples:
+      qa train-reader
+      qa train-reader --epochs 4 --out /tmp/читатель.safetensors
+    """
+    from qa import span_model, train_reader
+
+    try:
+        settings = load_settings()
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    en, ru = files
+    log = (lambda m: None) if settings.quiet else (lambda m: click.echo(m, err=True))
+    meta = train_reader.train(
+        settings.model_cache,
+        {"en": en, "ru": ru},
+        out or span_model.DELTA,
+        epochs=epochs,
+        seed=seed,
+        threads=max(2, settings.threads),
+        log=log,
+    )
+    click.echo(json.dumps(meta, ensure_ascii=False))
 
 
 def main():

@@ -31,9 +31,14 @@ class Settings:
     lexical_weight: float = 1.0  # BM25 in the question's language
     rrf_k: int = 10
     # Reader.
-    # Below this confidence the reader abstains. At 0.4 on the XQuAD dev split it answers 75%
-    # of questions (99% across languages) and 7% of those whose paragraph was withheld.
+    # Below this confidence the reader abstains. At 0.4 on the XQuAD dev split the typed reader
+    # answers 75% of questions and 7% of those whose paragraph was withheld; the hybrid reader
+    # (tune articles) 75% and 16%, but its answers are much better (see README).
     min_score: float = 0.4
+    # "hybrid": the trained span reader proposes spans, the typed extractor reranks and snaps
+    # them (best on the held-out XQuAD articles, see README); "typed": the typed extractor
+    # alone (no second model in memory); "span": the span reader alone.
+    reader: str = "hybrid"
     quiet: bool = False
     batch_size: int = 32
     threads: int = 1  # torch intra-op threads for the embedder (see qa/embedder.py)
@@ -45,6 +50,8 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
+READERS = ("hybrid", "typed", "span")
+
 _ENV = {
     "corpus": ("QA_CORPUS", Path),
     "index": ("QA_INDEX", Path),
@@ -55,6 +62,7 @@ _ENV = {
     "lexical_weight": ("QA_LEXICAL_WEIGHT", float),
     "sentence_weight": ("QA_SENTENCE_WEIGHT", float),
     "min_score": ("QA_MIN_SCORE", float),
+    "reader": ("QA_READER", str),
     "batch_size": ("QA_BATCH_SIZE", int),
     "threads": ("QA_THREADS", int),
     "failpoint": ("QA_FAILPOINT", str),
@@ -81,6 +89,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             changes[f.name] = kind(raw)
         except ValueError:
             raise ValueError(f"{var}={raw!r} is not a valid {kind.__name__}") from None
+        if f.name == "reader" and raw not in READERS:
+            raise ValueError(f"{var}={raw!r}: use one of {', '.join(READERS)}")
     return Settings().with_(**changes)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import chunker, corpus, index, lang, lexical, reader, retriever
+from qa import chunker, corpus, hybrid, index, lang, lexical, reader, retriever
 from qa.config import Settings
 from qa.embedder import DIM, Embedder
 from qa.types import Answer, QAError
@@ -204,6 +204,15 @@ class Pipeline:
             settings.model_cache, settings.batch_size, settings.threads
         )
         self._index: index.Index | None = None
+        self.span_model = None
+        if settings.reader != "typed":
+            from qa.span_model import SpanModel
+
+            self.span_model = SpanModel(
+                settings.model_cache,
+                threads=settings.threads,
+                embeddings=getattr(self.embedder, "embeddings", None),  # test fakes have none
+            )
 
     @property
     def index(self) -> index.Index:
@@ -212,9 +221,17 @@ class Pipeline:
             self._index = index.load(self.settings.index, self.embedder.model_id)
         return self._index
 
+    @property
+    def reader_params(self) -> reader.ReaderParams:
+        if self.settings.reader == "span":  # the span model's own pick, no typed reranking
+            return reader.ReaderParams(span_fit=0.0, span_sentence=0.0)
+        return reader.ReaderParams()
+
     def warm_up(self) -> None:
-        """Load model, index and NER now, so the first question is as fast as the rest."""
+        """Load models, index and NER now, so the first question is as fast as the rest."""
         self.embedder.queries(["warm up"])
+        if self.span_model is not None:
+            self.span_model.guess("warm up", ["warm up"])
         _ = self.index
         from qa import spans
 
@@ -257,7 +274,10 @@ class Pipeline:
     ) -> Answer:
         """The reader on these hits; ``min_score`` overrides the abstention threshold."""
         threshold = self.settings.min_score if min_score is None else min_score
-        return reader.read(idx or self.index, query, hits, threshold)
+        idx = idx or self.index
+        if self.span_model is None:
+            return reader.read(idx, query, hits, threshold)
+        return hybrid.read(idx, query, hits, threshold, self.reader_params, self.span_model)
 
     def ask(
         self,

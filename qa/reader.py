@@ -53,6 +53,15 @@ class ReaderParams:
     # Logistic confidence, fitted on the dev split by bench/calibrate.py (see README):
     # intercept, cosine, overlap, same language, span fit, context.
     conf: tuple[float, ...] = (-8.2, 9.19, 5.61, -4.24, 1.41, 0.24)
+    # The span reader (qa.span_model) combined with the sentence ranking above; chosen and
+    # fitted on the "tune" articles of the XQuAD dev split by bench/reader_combine.py (README).
+    # A candidate's rank: the span's margin over "no answer" + span_sentence x the sentence's
+    # score + span_fit x the question type's fit to the span's kind. The sentence score
+    # dominates: the model extracts well but ranks sentences worse than the retrievers do.
+    span_sentence: float = 100.0
+    span_fit: float = 0.0  # 0, 1 and 2 scored within a point; snapping to typed spans cost 5
+    # Logistic confidence: intercept, margin, cosine, overlap, same language, fit.
+    span_conf: tuple[float, ...] = (-1.319, 0.566, 2.349, 3.404, -2.88, -0.05)
 
 
 @dataclass
@@ -244,17 +253,24 @@ def read(
 ) -> Answer:
     """The best typed span in the best sentences, or Answer(text=None) below ``min_score``."""
     qtype, found = choices(index, query, hits, p)
+    return finish(index, query, hits, qtype, found, lambda c: confidence(query, c, p), min_score)
+
+
+def finish(index, query: Query, hits, qtype: str, found: list[Choice], conf_of, min_score: float):
+    """The Answer for the best of ``found`` (best first), abstaining below ``min_score``,
+    with confident differing answers from other articles as alternatives."""
     if not found:
         return Answer(query.text, query.lang, None, 0.0, qtype=qtype, hits=tuple(hits))
     c = found[0]
-    conf = confidence(query, c, p)
+    conf = conf_of(c)
     if c.span is None or conf < min_score:
         return Answer(query.text, query.lang, None, conf, qtype=qtype, hits=tuple(hits))
-    others = _alternatives(index, query, c, conf, found[1:], qtype, max(min_score, conf - 0.2), p)
+    floor = max(min_score, conf - 0.2)
+    others = _alternatives(index, query, c, found[1:], qtype, floor, conf_of)
     return _answer(index, query, c, conf, qtype, hits, others)
 
 
-def _alternatives(index, query, best, conf, rest, qtype, floor, p) -> tuple[Answer, ...]:
+def _alternatives(index, query, best, rest, qtype, floor, conf_of) -> tuple[Answer, ...]:
     """Confident typed answers from other articles whose text differs from the best one:
     candidates for "the sources disagree" (qa.news drops those that corroborate it)."""
     if qtype == "other":
@@ -267,7 +283,7 @@ def _alternatives(index, query, best, conf, rest, qtype, floor, p) -> tuple[Answ
             continue
         if lexical.passage_key(s.text[c.span.start : c.span.end]) == key:
             continue
-        conf_c = confidence(query, c, p)
+        conf_c = conf_of(c)
         if conf_c >= floor:
             seen.add(s.article_id)
             out.append(_answer(index, query, c, conf_c, qtype, [], ()))
