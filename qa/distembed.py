@@ -18,10 +18,10 @@ BATCH = 256  # texts per task: big enough to amortize scheduling, small enough t
 _MODELS: dict[tuple, Embedder] = {}  # per worker process
 
 
-def _encode(texts: list[str], cache: str, batch_size: int, threads: int) -> np.ndarray:
-    key = (cache, batch_size, threads)
+def _encode(texts: list[str], cache: str, model_batch: int, threads: int) -> np.ndarray:
+    key = (cache, model_batch, threads)
     if key not in _MODELS:
-        _MODELS[key] = Embedder(cache, batch_size, threads)
+        _MODELS[key] = Embedder(cache, model_batch, threads)
     return _MODELS[key].passages(texts)
 
 
@@ -63,7 +63,7 @@ def passages(texts: list[str], settings: Settings, progress: bool = False, clien
             _encode,
             batches,
             cache=str(settings.model_cache),
-            batch_size=settings.batch_size,
+            model_batch=settings.batch_size,  # not batch_size: Client.map takes that itself
             threads=settings.threads,
             pure=False,
         )
