@@ -214,12 +214,15 @@ class PgLexical:
         norm = sql.SQL("{} * ((1 - {}) + {} * p.dl / {})").format(
             sql.Literal(K1), sql.Literal(B), sql.Literal(B), sql.Literal(float(self.avgdl))
         )
-        params = (terms, weights, self.lang)
+        # No join with the term list: a query on one table, with the terms as array
+        # constants, is what postgres_fdw sends whole (scan, aggregate, sort, limit) to a shard.
+        params = (weights, terms, self.lang, terms)
         parts = [
             sql.SQL(
-                "(SELECT p.article_id, p.ord, sum(w.weight * p.tf / ({} + p.tf)) AS score "
-                "FROM unnest(%s::text[], %s::float8[]) AS w(lexeme, weight) JOIN {} p "
-                "ON p.lang = %s AND p.lexeme = w.lexeme GROUP BY p.article_id, p.ord "
+                "(SELECT p.article_id, p.ord, "
+                "sum((%s::float8[])[array_position(%s::text[], p.lexeme)] * p.tf / ({} + p.tf)) "
+                "AS score FROM {} p WHERE p.lang = %s AND p.lexeme = ANY(%s::text[]) "
+                "GROUP BY p.article_id, p.ord "
                 "ORDER BY score DESC, p.article_id, p.ord LIMIT {})"
             ).format(norm, pgschema.q(self.idx.schema, rel), sql.Literal(k + lexical.TIE_DEPTH))
             for rel, _ in self.idx._leaves["postings"]
@@ -372,8 +375,9 @@ def write(conn, schema: str, add, remove_ids, manifest: dict, version: str, full
     df, lens, ns = Counter(), Counter(), Counter()
     with conn.transaction(), conn.cursor() as cur:
         if full:
-            for name in (*pgschema.DATA_TABLES, "terms", "stats"):
-                cur.execute(sql.SQL("DELETE FROM {}").format(t[name]))
+            names = sql.SQL(", ").join(t[n] for n in (*pgschema.DATA_TABLES, "terms", "stats"))
+            cur.execute(sql.SQL("TRUNCATE {}").format(names))
+            pgschema.postings_indexes(conn, schema, present=False)
         elif remove_ids:
             ids = list(remove_ids)
             cur.execute(
@@ -400,6 +404,8 @@ def write(conn, schema: str, add, remove_ids, manifest: dict, version: str, full
                     sql.SQL("DELETE FROM {} WHERE article_id = ANY(%s)").format(t[name]), (ids,)
                 )
         _insert(cur, schema, add, df, lens, ns)
+        if full:
+            pgschema.postings_indexes(conn, schema, present=True)
         _update_counts(cur, t, df, lens, ns)
         for key, value in (("manifest", manifest), ("version", version)):
             cur.execute(

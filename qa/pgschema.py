@@ -46,6 +46,12 @@ HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64
 EF_SEARCH = 400
 
 
+_POSTINGS_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS postings_term ON {schema}.postings (lang, lexeme)",
+    "CREATE INDEX IF NOT EXISTS postings_article ON {schema}.postings (article_id)",
+)
+
+
 def q(schema: str, name: str) -> sql.Composed:
     return sql.Identifier(schema, name)
 
@@ -64,16 +70,8 @@ def _data_table(conn, schema: str, name: str, partitioned_by: int = 0) -> None:
         )
     )
     if not partitioned_by and name == "postings":
-        conn.execute(
-            sql.SQL("CREATE INDEX IF NOT EXISTS postings_term ON {} (lang, lexeme)").format(
-                q(schema, name)
-            )
-        )
-        conn.execute(
-            sql.SQL("CREATE INDEX IF NOT EXISTS postings_article ON {} (article_id)").format(
-                q(schema, name)
-            )
-        )
+        for ddl in _POSTINGS_INDEXES:
+            conn.execute(ddl.format(schema=schema))
 
 
 def _base(conn, schema: str) -> None:
@@ -187,6 +185,29 @@ def leaves(conn, schema: str, table: str) -> list[tuple[str, str | None]]:
     return [(r[0], r[1]) for r in rows] or [(table, None)]
 
 
+def on_every_node(conn, schema: str, table: str, ddl: str) -> None:
+    """Run DDL for ``table`` where its rows live: here, or on each shard (through dblink and
+    the coordinator's foreign servers; postgres_fdw cannot send DDL)."""
+    for _, server in leaves(conn, schema, table):
+        if server is None:
+            conn.execute(ddl)
+        else:
+            conn.execute("SELECT dblink_exec(%s, %s)", (server, ddl))
+
+
+def postings_indexes(conn, schema: str, present: bool) -> None:
+    """Drop the postings indexes before a full bulk load and build them after: one sort
+    instead of millions of random B-tree inserts. Inside the load's transaction, so on one
+    node only: on shards the coordinator's remote transaction holds the table's lock, and DDL
+    from another session (dblink) would wait for it forever."""
+    if any(server for _, server in leaves(conn, schema, "postings")):
+        return
+    for ddl in _POSTINGS_INDEXES:
+        if not present:
+            ddl = f"DROP INDEX IF EXISTS {{schema}}.{ddl.split()[5]}"
+        conn.execute(ddl.format(schema=schema))
+
+
 def ensure_ann(conn, schema: str, table: str, n_rows: int) -> bool:
     """Build the HNSW graph on ``table`` (on every shard) once it holds ANN_MIN rows. Returns
     whether one exists now."""
@@ -197,11 +218,7 @@ def ensure_ann(conn, schema: str, table: str, n_rows: int) -> bool:
         f"USING hnsw (embedding vector_ip_ops) "
         f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})"
     )
-    for _, server in leaves(conn, schema, table):
-        if server is None:
-            conn.execute(ddl)
-        else:
-            conn.execute("SELECT dblink_exec(%s, %s)", (server, ddl))
+    on_every_node(conn, schema, table, ddl)
     return True
 
 
