@@ -84,25 +84,25 @@ class PgIndex(indexmod.Catalog):
                     f"lost the PostgreSQL server ({first}): restart it and ask again"
                 ) from None
 
-    def top_k(self, table: str, select: sql.Composable, order: sql.Composable, k: int, params):
-        """One ORDER BY .. LIMIT k per partition (sent whole to each shard), merged here."""
+    def _vector_search(self, table: str, qvec: np.ndarray, k: int):
+        """(article id, ord, cosine) best first: one ``ORDER BY d LIMIT k`` per partition,
+        each sent whole to its shard, merged here. The outer sort is on ``-d``, a different
+        expression, so the planner appends the shards' scans (async: concurrently) instead
+        of merge-appending them (one after another)."""
+        dist = sql.SQL("embedding <#> %s::vector")  # negative inner product
+        # "+ 0" hides the expression from the HNSW index: an exact scan, like a flat index.
+        d = sql.SQL("({}) + 0").format(dist) if self.exact[table] else dist
+        k = k + lexical.TIE_DEPTH
         parts = [
-            sql.SQL("(SELECT {} FROM {} ORDER BY {} LIMIT {})").format(
-                select, pgschema.q(self.schema, rel), order, sql.Literal(k)
+            sql.SQL("(SELECT article_id, ord, {} AS d FROM {} ORDER BY d LIMIT {})").format(
+                d, pgschema.q(self.schema, rel), sql.Literal(k)
             )
             for rel, _ in self._leaves[table]
         ]
-        query = sql.SQL("SELECT * FROM ({}) t ORDER BY score DESC LIMIT {}").format(
-            sql.SQL(" UNION ALL ").join(parts), sql.Literal(k)
-        )
-        return self.fetch(query, params * len(parts))
-
-    def _vector_search(self, table: str, qvec: np.ndarray, k: int):
-        dist = sql.SQL("embedding <#> %s::vector")  # negative inner product
-        order = sql.SQL("({}) + 0").format(dist) if self.exact[table] else dist
-        select = sql.SQL("article_id, ord, -({}) AS score").format(dist)
-        lit = vec_literal(qvec)
-        return self.top_k(table, select, order, k + lexical.TIE_DEPTH, (lit, lit))
+        query = sql.SQL(
+            "SELECT article_id, ord, -d AS score FROM ({}) t ORDER BY score DESC LIMIT {}"
+        ).format(sql.SQL(" UNION ALL ").join(parts), sql.Literal(k))
+        return self.fetch(query, (vec_literal(qvec),) * len(parts))
 
     def dense_search(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
         rows = self._vector_search("chunks", qvec, k)
@@ -227,7 +227,8 @@ class PgLexical:
             ).format(norm, pgschema.q(self.idx.schema, rel), sql.Literal(k + lexical.TIE_DEPTH))
             for rel, _ in self.idx._leaves["postings"]
         ]
-        query = sql.SQL("SELECT * FROM ({}) t ORDER BY score DESC LIMIT {}").format(
+        # Outer sort on -score, not score: Append (async), not Merge Append (see above).
+        query = sql.SQL("SELECT * FROM ({}) t ORDER BY -score LIMIT {}").format(
             sql.SQL(" UNION ALL ").join(parts), sql.Literal(k + lexical.TIE_DEPTH)
         )
         rows = self.idx.fetch(query, params * len(parts))

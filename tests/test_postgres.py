@@ -110,21 +110,34 @@ def test_sharded_answers_like_one_node(sharded_pipe, node_pipe, question):
     _same(node_pipe, sharded_pipe, question)
 
 
-def test_sharded_search_sends_limit_to_each_shard(sharded_pipe):
+def test_sharded_search_sends_limit_to_each_shard(sharded_pipe, monkeypatch):
+    """Each search is one statement whose per-shard ORDER BY .. LIMIT runs on the shard, and
+    the coordinator runs the shards' vector scans concurrently (async Append). BM25: each
+    shard aggregates and sorts its own postings; postgres_fdw does not send a LIMIT above a
+    remote aggregate, so the coordinator stops reading after k rows instead."""
     idx = sharded_pipe.index
-    vec = sharded_pipe.query("Who is the NATO Secretary General?").vec
-    plan = "\n".join(
-        r[0]
-        for r in idx.fetch(
-            "EXPLAIN (VERBOSE, COSTS OFF) "
-            "(SELECT article_id FROM qa.chunks_p0 ORDER BY (embedding <#> %s::vector) + 0 LIMIT 7)"
-            " UNION ALL "
-            "(SELECT article_id FROM qa.chunks_p1 ORDER BY (embedding <#> %s::vector) + 0 LIMIT 7)",
-            (str(vec.tolist()), str(vec.tolist())),
-        )
-    )
-    remote = [ln for ln in plan.splitlines() if "Remote SQL" in ln]
-    assert len(remote) == 2 and all("LIMIT 7" in ln for ln in remote), plan
+    q = sharded_pipe.query("Who is the NATO Secretary General?")
+    plans = []
+    fetch = idx.fetch
+
+    def explain(query, params=()):
+        text = query.as_string(idx.conn) if hasattr(query, "as_string") else query
+        if text.startswith("SELECT") and "UNION ALL" in text:
+            plans.append("\n".join(r[0] for r in fetch("EXPLAIN (VERBOSE) " + text, params)))
+        return fetch(query, params)
+
+    monkeypatch.setattr(idx, "fetch", explain)
+    idx.dense_search(q.vec, 7)
+    idx.sentence_search(q.vec, 7)
+    idx.lexical[q.lang].search(list(q.tokens), 7)
+    assert len(plans) == 3
+    for plan in plans[:2]:
+        remote = [ln for ln in plan.splitlines() if "Remote SQL" in ln]
+        assert len(remote) == 2 and all("LIMIT" in ln for ln in remote), plan
+        assert plan.count("Async Foreign Scan") == 2, plan
+    remote = [ln for ln in plans[2].splitlines() if "Remote SQL" in ln]
+    assert len(remote) == 2 and all("GROUP BY" in ln and "ORDER BY" in ln for ln in remote)
+    assert plans[2].count("Relations: Aggregate on") == 2
 
 
 def test_replica_answers_reads(servers, node_pipe, embedder):
