@@ -36,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speed  # noqa: E402  (bench/speed.py: the synthetic corpus and the staged query)
 
-from qa import pgindex, pgschema, pgserver, pipeline  # noqa: E402
+from qa import pgindex, pgschema, pgserver, pgwrite, pipeline  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.embedder import Embedder  # noqa: E402
 
@@ -101,7 +101,7 @@ def pg_side(entries, manifest, pipe, qs, qvecs, exact, dsn: str, n_chunks: int) 
         if not pgschema.exists(conn, "qa"):
             pgschema.create_local(conn, "qa")
         t = perf_counter()
-        pgindex.write(conn, "qa", entries, [], manifest, "bench", full=True)
+        pgwrite.write(conn, "qa", entries, [], manifest, "bench", full=True)
         write_s = perf_counter() - t
         log(f"postgres: rows written in {write_s:.0f}s; HNSW graphs")
         t = perf_counter()

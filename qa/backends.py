@@ -137,7 +137,7 @@ class PostgresBackend:
             return self._commit(entries, add, remove_ids, manifest, full)
 
     def _commit(self, entries, add, remove_ids, manifest, full) -> str:
-        from qa import pgindex, pgschema
+        from qa import pgschema, pgwrite
 
         if not pgschema.exists(self.conn, self.schema):
             pgschema.create_local(self.conn, self.schema)
@@ -151,7 +151,7 @@ class PostgresBackend:
             "n_sentences": sum(len(e.sentences) for e in entries),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        pgindex.write(self.conn, self.schema, add, remove_ids, manifest, version, full)
+        pgwrite.write(self.conn, self.schema, add, remove_ids, manifest, version, full)
         for table, n in (("chunks", manifest["n_chunks"]), ("sentences", manifest["n_sentences"])):
             pgschema.ensure_ann(self.conn, self.schema, table, n)
         return version
