@@ -40,8 +40,9 @@ def local_cluster(workers: int, threads: int = 1):
     )
 
 
-def passages(texts: list[str], settings: Settings, progress: bool = False, client=None):
-    """Passage embeddings of ``texts`` (normalized, in order), computed by Dask workers."""
+def passages(texts: list[str], settings: Settings, client=None):
+    """Passage embeddings of ``texts`` (normalized, in order), computed by Dask workers.
+    (No progress bar: dask's prints to stdout, which holds results only.)"""
     from dask.distributed import Client
 
     if not texts:
@@ -67,10 +68,6 @@ def passages(texts: list[str], settings: Settings, progress: bool = False, clien
             threads=settings.threads,
             pure=False,
         )
-        if progress:
-            from dask.distributed import progress as bar
-
-            bar(futures)
         parts = client.gather(futures)
     finally:
         if own:

@@ -183,7 +183,7 @@ def _embed(embedder: Embedder, todo: list, progress: bool, settings: Settings) -
     if texts and (settings.embed_workers or settings.dask_scheduler):
         from qa import distembed
 
-        vecs = distembed.passages(texts, settings, progress=progress)
+        vecs = distembed.passages(texts, settings)
     elif texts:
         vecs = embedder.passages(texts, progress=progress)
     else:

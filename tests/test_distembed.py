@@ -36,3 +36,22 @@ def test_dask_workers_embed_like_one_process(embedder, real_settings, monkeypatc
     want = embedder.passages(TEXTS)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_build_with_embed_workers(embedder, model_cache, tmp_path):
+    """`qa build --embed-workers 2`: the index holds the vectors an in-process build makes."""
+    from test_index import ARTICLES
+
+    from qa import pipeline
+    from qa.config import Settings
+
+    corpus = tmp_path / "corpus"
+    for rel in ("en/geneva.txt", "ru/geneva.txt"):
+        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
+        (corpus / rel).write_text(ARTICLES[rel])
+    s = Settings(corpus=corpus, index=tmp_path / "index", model_cache=model_cache, quiet=True)
+    report = pipeline.build(s.with_(embed_workers=2))
+    assert report.chunks_embedded > 0
+    idx = pipeline.Pipeline(s, embedder=embedder).index
+    want = embedder.passages([c.text for c in idx.chunks])
+    np.testing.assert_allclose(idx.faiss.reconstruct_n(0, len(idx.chunks)), want, atol=1e-5)
