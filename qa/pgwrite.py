@@ -63,13 +63,16 @@ def _vector_rows(entries, attr: str, items: str):
             )
 
 
-def postings(entries):
+def postings(entries, ns: Counter, lens: Counter):
     """(article id, ord, lang, lexeme, tf, dl) for every chunk's stemmed tokens (qa.lexical),
-    dl as bm25s counts it (an empty chunk is one empty token)."""
+    dl as bm25s counts it (an empty chunk is one empty token); counts chunks and lengths per
+    language into ``ns`` and ``lens`` on the way (a generator: 1M chunks are ~25M rows)."""
     for e in entries:
         for i, c in enumerate(e.chunks):
             toks = lexical.tokens(c.text, c.lang)
             dl = len(toks) or 1
+            ns[c.lang] += 1
+            lens[c.lang] += dl
             for lexeme, tf in Counter(toks or [""]).items():
                 yield e.article.id, i, c.lang, lexeme, tf, dl
 
@@ -163,13 +166,7 @@ def _insert(cur, schema: str, add, df: Counter, lens: Counter, ns: Counter) -> N
         "article_id, ord, lang, embedding",
         _vector_rows(add, "sentence_vecs", "sentences"),
     )
-    rows = list(postings(add))
-    seen = set()
-    for aid, o, lang, _, _, dl in rows:
-        if (aid, o) not in seen:
-            seen.add((aid, o))
-            ns[lang] += 1
-            lens[lang] += dl
+    rows = postings(add, ns, lens)
     _copy(
         cur,
         schema,
