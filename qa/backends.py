@@ -87,9 +87,9 @@ class PostgresBackend:
     name = "postgres"
 
     def __init__(self, dsn: str | None, schema: str = "qa"):
-        from qa import pgindex
+        from qa import pgindex, pgschema
 
-        self.schema = schema
+        self.schema = pgschema.check_schema(schema)
         self.conn = pgindex.connect(dsn)
 
     @contextmanager

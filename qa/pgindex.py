@@ -43,7 +43,7 @@ def connect(dsn: str | None, autocommit: bool = True):
     try:
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
     except (psycopg.OperationalError, psycopg.ProgrammingError) as e:
-        first = (str(e).strip().splitlines() or ["?"])[-1].strip()
+        first = (str(e).strip().splitlines() or ["?"])[0].strip()
         raise QAError(
             f"cannot connect to PostgreSQL ({first}): start the server or fix --dsn / QA_DSN"
         ) from None

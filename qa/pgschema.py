@@ -9,6 +9,8 @@ language) stay on the coordinator.
 
 from __future__ import annotations
 
+import re
+
 from psycopg import sql
 
 from qa.types import QAError
@@ -50,6 +52,13 @@ _POSTINGS_INDEXES = (
     "CREATE INDEX IF NOT EXISTS postings_term ON {schema}.postings (lang, lexeme)",
     "CREATE INDEX IF NOT EXISTS postings_article ON {schema}.postings (article_id)",
 )
+
+
+def check_schema(schema: str) -> str:
+    """Schema names reach DDL that dblink runs as text: plain identifiers only."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,40}", schema):
+        raise QAError(f"QA_PG_SCHEMA={schema!r}: use lower-case letters, digits and _")
+    return schema
 
 
 def q(schema: str, name: str) -> sql.Composed:
@@ -228,6 +237,7 @@ def init(dsn: str | None, shards: list[str], schema: str) -> str:
 
     from qa.pgindex import connect
 
+    check_schema(schema)
     with connect(dsn) as conn:
         if not shards:
             create_local(conn, schema)
