@@ -26,7 +26,7 @@ def _settings(ctx_opts: dict) -> Settings:
 
 
 def common(f):
-    """--corpus, --index and --quiet, each also settable by its QA_* variable."""
+    """--corpus, --index, --quiet, --backend and --dsn, each also settable by its QA_* variable."""
 
     @click.option(
         "--corpus",
@@ -42,10 +42,30 @@ def common(f):
         help=f"Index directory [env {env_var('index')}; default ./index].",
     )
     @click.option("-q", "--quiet", is_flag=True, default=None, help="No progress bars or notes.")
+    @click.option(
+        "--backend",
+        type=click.Choice(["faiss", "postgres"]),
+        default=None,
+        help=f"Where the index lives [env {env_var('backend')}; default faiss (files in --index)].",
+    )
+    @click.option(
+        "--dsn",
+        default=None,
+        help=f"PostgreSQL for --backend postgres, e.g. postgresql://qa@127.0.0.1:5432/qa "
+        f"[env {env_var('dsn')}].",
+    )
     @functools.wraps(f)
-    def wrapper(*args, corpus, index_dir, quiet, **kw):
+    def wrapper(*args, corpus, index_dir, quiet, backend, dsn, **kw):
         try:
-            settings = _settings({"corpus": corpus, "index": index_dir, "quiet": quiet})
+            settings = _settings(
+                {
+                    "corpus": corpus,
+                    "index": index_dir,
+                    "quiet": quiet,
+                    "backend": backend,
+                    "dsn": dsn,
+                }
+            )
             return f(settings, *args, **kw)
         except QAError as e:
             click.echo(f"qa: error: {e}", err=True)
@@ -82,17 +102,26 @@ def cli():
 @common
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-def build(settings: Settings, full: bool, as_json: bool):
+@click.option(
+    "--embed-workers",
+    type=click.IntRange(0),
+    default=None,
+    help=f"Embed on this many local Dask worker processes [env {env_var('embed_workers')}; "
+    "default 0: in this process].",
+)
+def build(settings: Settings, full: bool, as_json: bool, embed_workers: int | None):
     """Build or update the index from the corpus (only new or changed articles are embedded).
 
     \b
     Examples:
       qa build                      # update ./index from ./corpus
       qa build --full --json        # rebuild everything, print a summary
+      qa build --backend postgres --dsn postgresql://qa@127.0.0.1:5432/qa
       QA_CORPUS=статьи qa build     # корпус из папки «статьи»
     """
     from qa import pipeline
 
+    settings = settings.with_(embed_workers=embed_workers)
     log = (lambda m: None) if settings.quiet else (lambda m: click.echo(m, err=True))
     report = pipeline.build(settings, full=full, log=log)
     summary = report.as_dict()
@@ -227,10 +256,10 @@ def show(settings: Settings, article_id: str, as_json: bool):
       qa show 3807a3dd9081                # by id, as printed by `qa ask`
       qa show ru/001_630c59ff8cc43173.txt --json   # или по пути в корпусе
     """
-    from qa import index, render
+    from qa import backends, render
     from qa.embedder import MODEL_ID
 
-    idx = index.load(settings.index, MODEL_ID)
+    idx = backends.open_backend(settings).load(MODEL_ID)
     art = idx.articles.get(article_id) or next(
         (a for a in idx.articles.values() if a.path == article_id), None
     )
@@ -406,3 +435,26 @@ def add(settings: Settings, paths: tuple[Path, ...], as_json: bool):
             f"{len(report.copied)} copied, {summary['duplicates']} duplicates; "
             + _build_line(summary)
         )
+
+
+@cli.command(name="pg-init")
+@common
+@click.option(
+    "--shard",
+    "shards",
+    multiple=True,
+    help="A shard server's DSN (repeatable); without any, --dsn is a single node.",
+)
+def pg_init(settings: Settings, shards: tuple[str, ...]):
+    """Create the index's tables on PostgreSQL: one node, or a coordinator (--dsn) whose
+    tables are hash partitions on the --shard servers (postgres_fdw). Then build through --dsn.
+
+    \b
+    Examples:
+      qa pg-init --dsn postgresql://qa@127.0.0.1:5432/qa
+      qa pg-init --dsn postgresql://qa@10.0.0.1/qa --shard postgresql://qa@10.0.0.2/qa \\
+                 --shard postgresql://qa@10.0.0.3/qa      # координатор и два шарда
+    """
+    from qa import pgschema
+
+    click.echo(pgschema.init(settings.dsn, list(shards), settings.pg_schema))

@@ -44,6 +44,14 @@ class Settings:
     threads: int = 1  # torch intra-op threads for the embedder (see qa/embedder.py)
     # Fault injection for the crash-safety tests: the build SIGKILLs itself at this stage.
     failpoint: str | None = None
+    # Where the index lives: "faiss" (files in --index) or "postgres" (pgvector at --dsn).
+    backend: str = "faiss"
+    dsn: str | None = None  # e.g. postgresql://qa@127.0.0.1:5432/qa
+    pg_schema: str = "qa"  # the schema holding the index's tables
+    # Batch embedding on Dask workers for large builds: this many local workers (0: in-process),
+    # or the workers of the scheduler at dask_scheduler (tcp://127.0.0.1:8786).
+    embed_workers: int = 0
+    dask_scheduler: str | None = None
 
     def with_(self, **changes) -> Settings:
         """A copy with the given fields changed; None values are ignored (unset CLI flags)."""
@@ -66,6 +74,11 @@ _ENV = {
     "batch_size": ("QA_BATCH_SIZE", int),
     "threads": ("QA_THREADS", int),
     "failpoint": ("QA_FAILPOINT", str),
+    "backend": ("QA_BACKEND", str),
+    "dsn": ("QA_DSN", str),
+    "pg_schema": ("QA_PG_SCHEMA", str),
+    "embed_workers": ("QA_EMBED_WORKERS", int),
+    "dask_scheduler": ("QA_DASK_SCHEDULER", str),
 }
 
 

@@ -263,7 +263,10 @@ def run(
         questions = questions[:limit]
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
         root = Path(workdir or tmp)
-        s = settings.with_(corpus=root / "corpus", index=root / "index")
+        # On postgres the benchmark gets its own schema, never the user's index.
+        s = settings.with_(
+            corpus=root / "corpus", index=root / "index", pg_schema=f"{settings.pg_schema}_eval"
+        )
         write_corpus(paragraphs, s.corpus)
         report = pipeline.build(s)
         log(

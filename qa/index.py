@@ -34,6 +34,7 @@ _FILES = ("articles.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.npy")
 # longer to build (bench/speed.py).
 ANN_MIN = 100_000
 IVF_NPROBE = 64
+COS_DECIMALS = 6
 
 
 class IndexMissing(QAError):
@@ -66,27 +67,20 @@ def _jsonl(rows) -> bytes:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
 
 
-class Index:
-    """An index version held in memory: built from entries or loaded from disk."""
+class Catalog:
+    """What any backend knows about the indexed articles: entries in corpus order, their
+    sentences and chunks (row = position in these lists) and the wire-copy table. Searching is
+    the backend's part (Index here, qa.pgindex.PgIndex on PostgreSQL)."""
 
-    def __init__(
-        self, entries: list[Entry], manifest: dict, lex=None, chunk_faiss=None, sent_faiss=None
-    ):
+    def __init__(self, entries: list[Entry], manifest: dict):
         self.entries = entries
         self.manifest = manifest
         self.articles = {e.article.id: e.article for e in entries}
         self.sentences = [s for e in entries for s in e.sentences]
         self.chunks = [c for e in entries for c in e.chunks]
         self.sentence_row = {s.id: i for i, s in enumerate(self.sentences)}
-        dim = manifest["dim"]
-        self.sentence_vecs = _stack([e.sentence_vecs for e in entries], dim)
-        self.lexical = lex if lex is not None else self._build_lexical()
-        self.faiss = chunk_faiss if chunk_faiss is not None else self._build_faiss(entries, dim)
         self.version: str | None = None
         self._by_id = {e.article.id: e for e in entries}
-        self.sentence_faiss = (
-            sent_faiss if sent_faiss is not None else _vectors(self.sentence_vecs, dim)
-        )
         self.sentence_chunk = _sentence_chunks(entries)
         self._copies: dict[str, list[str]] | None = None
 
@@ -103,6 +97,33 @@ class Index:
                 table.setdefault(lexical.passage_key(s.text), {})[s.article_id] = None
             self._copies = table
         return list(self._copies.get(key, ()))
+
+    def sentence_hits_to_chunks(self, found, k: int) -> list[tuple[int, float]]:
+        """[(chunk row, cosine of its best sentence)] from best-first (sentence row, cosine):
+        the chunk centred on each of the best-matching sentences."""
+        out, seen = [], set()
+        for srow, score in found:
+            row = int(self.sentence_chunk[srow])
+            if row not in seen:
+                seen.add(row)
+                out.append((row, score))
+        return out[:k]
+
+
+class Index(Catalog):
+    """An index version held in memory: built from entries or loaded from disk."""
+
+    def __init__(
+        self, entries: list[Entry], manifest: dict, lex=None, chunk_faiss=None, sent_faiss=None
+    ):
+        super().__init__(entries, manifest)
+        dim = manifest["dim"]
+        self.sentence_vecs = _stack([e.sentence_vecs for e in entries], dim)
+        self.lexical = lex if lex is not None else self._build_lexical()
+        self.faiss = chunk_faiss if chunk_faiss is not None else self._build_faiss(entries, dim)
+        self.sentence_faiss = (
+            sent_faiss if sent_faiss is not None else _vectors(self.sentence_vecs, dim)
+        )
 
     def _build_lexical(self) -> dict[str, lexical.LexicalIndex]:
         out = {}
@@ -136,13 +157,7 @@ class Index:
         """[(chunk row, cosine of its best sentence)] best first: the chunk centred on each of
         the best-matching sentences. A short sentence that states the answer outscores the
         three-sentence window around it, most of all across languages."""
-        out, seen = [], set()
-        for srow, score in _search(self.sentence_faiss, qvec, k * 2):
-            row = int(self.sentence_chunk[srow])
-            if row not in seen:
-                seen.add(row)
-                out.append((row, score))
-        return out[:k]
+        return self.sentence_hits_to_chunks(_search(self.sentence_faiss, qvec, k * 2), k)
 
     # ---- persistence -------------------------------------------------------------------
     def save(self, root: Path, failpoint: str | None = None) -> str:
@@ -154,14 +169,7 @@ class Index:
         name = time.strftime("v-%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
         tmp = root / f".tmp-{name}"
         tmp.mkdir()
-        art_rows = [
-            {
-                **asdict(e.article),
-                "sentences": [[s.start, s.end] for s in e.sentences],
-                "chunks": [[c.start, c.end, *c.sentences] for c in e.chunks],
-            }
-            for e in self.entries
-        ]
+        art_rows = [entry_row(e) for e in self.entries]
         _fsync_write(tmp / "articles.jsonl", _jsonl(art_rows))
         _fsync_write(tmp / "chunks.jsonl", _jsonl({"id": c.id} for c in self.chunks))
         faiss.write_index(self.faiss, str(tmp / "chunks.faiss"))
@@ -250,7 +258,11 @@ def _search(index, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
     if index.ntotal == 0:
         return []
     scores, rows = index.search(qvec.reshape(1, -1).astype(np.float32), min(k, index.ntotal))
-    return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+    out = [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+    # Cosines equal to 6 decimals (float noise: wire copies, summation order) rank the later
+    # row first, as FAISS orders exact ties; every backend does the same (qa.pgindex).
+    out.sort(key=lambda x: (-round(x[1], COS_DECIMALS), -x[0]))
+    return out
 
 
 def _vectors(vecs: np.ndarray, dim: int):
@@ -355,20 +367,37 @@ def _read_entries(folder: Path, manifest: dict) -> list[Entry]:
     if len(sent_vecs) != manifest["n_sentences"]:
         raise ValueError("sentence vector count")
     entries, row = [], 0
-    fields = set(Article.__dataclass_fields__)
     with open(folder / "articles.jsonl", encoding="utf-8") as f:
         for line in f:
-            d = json.loads(line)
-            a = Article(**{k: v for k, v in d.items() if k in fields})
-            sents = [
-                Sentence(f"{a.id}s{i}", a.id, a.text[s:e], s, e, a.lang)
-                for i, (s, e) in enumerate(d["sentences"])
-            ]
-            chunks = [
-                Chunk(f"{a.id}#{i}", a.id, a.text[s:e], s, e, a.lang, (i0, i1))
-                for i, (s, e, i0, i1) in enumerate(d["chunks"])
-            ]
-            n = len(sents)
-            entries.append(Entry(a, sents, chunks, sent_vecs[row : row + n], np.zeros((0, 0))))
+            e = entry_from_row(json.loads(line))
+            n = len(e.sentences)
+            e.sentence_vecs = sent_vecs[row : row + n]
+            entries.append(e)
             row += n
     return entries
+
+
+def entry_row(e: Entry) -> dict:
+    """An entry without its vectors, as JSON: the article, its sentence and chunk offsets."""
+    return {
+        **asdict(e.article),
+        "sentences": [[s.start, s.end] for s in e.sentences],
+        "chunks": [[c.start, c.end, *c.sentences] for c in e.chunks],
+    }
+
+
+def entry_from_row(d: dict) -> Entry:
+    """The inverse of entry_row (vectors left empty)."""
+    a = Article(**{k: v for k, v in d.items() if k in _ARTICLE_FIELDS})
+    sents = [
+        Sentence(f"{a.id}s{i}", a.id, a.text[s:e], s, e, a.lang)
+        for i, (s, e) in enumerate(d["sentences"])
+    ]
+    chunks = [
+        Chunk(f"{a.id}#{i}", a.id, a.text[s:e], s, e, a.lang, (i0, i1))
+        for i, (s, e, i0, i1) in enumerate(d["chunks"])
+    ]
+    return Entry(a, sents, chunks, np.zeros((0, 0)), np.zeros((0, 0)))
+
+
+_ARTICLE_FIELDS = frozenset(Article.__dataclass_fields__)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+TIE_DEPTH = 10
+TIE_DECIMALS = 5  # BM25 scores run to ~20; float32 keeps ~7 digits
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
 STOP_EN = frozenset(
@@ -96,9 +98,15 @@ class LexicalIndex:
         known = [t for t in question_tokens if t in vocab and t]
         if not known:
             return []
-        k = min(k, len(self.rows))
-        docs, scores = self.bm25.retrieve([known], k=k, show_progress=False, n_threads=1)
-        return [(self.rows[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        # bm25s leaves equal scores (wire copies) in arbitrary order, and sums in float32, so
+        # equal documents can differ in the last bit. Scores equal to 5 decimals, earlier row
+        # first, make rankings reproducible and the same on every backend (qa.pgindex). A few
+        # extra rows let ties at the cut be ordered too.
+        depth = min(k + TIE_DEPTH, len(self.rows))
+        docs, scores = self.bm25.retrieve([known], k=depth, show_progress=False, n_threads=1)
+        out = [(self.rows[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        out.sort(key=lambda x: (-round(x[1], TIE_DECIMALS), x[0]))
+        return out[:k]
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import chunker, corpus, hybrid, index, lang, lexical, reader, retriever
+from qa import backends, chunker, corpus, hybrid, index, lang, lexical, reader, retriever
 from qa.config import Settings
 from qa.embedder import DIM, Embedder
 from qa.types import Answer, QAError
@@ -95,36 +95,40 @@ def build_lock(root: Path):
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
 
-def _previous(settings: Settings, embedder: Embedder, full: bool, notes: list[str]):
-    if full or index.current_version(settings.index) is None:
+def _previous(settings: Settings, embedder: Embedder, full: bool, notes: list[str], store):
+    if full or store.live_version() is None:
         return {}
     try:
-        old = index.load(settings.index)
+        manifest, old = store.previous()
     except index.IndexCorrupt as e:
         notes.append(f"previous index unusable ({e}); rebuilding everything")
         return {}
     want = shape(settings, embedder)
     for key in ("model", "dim", "chunk_sentences", "chunk_stride"):
-        if old.manifest.get(key) != want[key]:
+        if manifest.get(key) != want[key]:
             raise QAError(
-                f"index was built with {key}={old.manifest.get(key)!r}, settings say "
+                f"index was built with {key}={manifest.get(key)!r}, settings say "
                 f"{want[key]!r}: run `qa build --full` to rebuild it"
             )
-    return old.reusable()
+    return old
 
 
 def build(
     settings: Settings, full: bool = False, embedder: Embedder | None = None, log=None
 ) -> BuildReport:
     """Bring the index up to date with the corpus, embedding only new or changed articles."""
-    with build_lock(settings.index):
+    store = backends.open_backend(settings)
+    with store.lock():
         index.crash_at("locked", settings.failpoint)
-        return update_locked(settings, full, embedder, log)
+        return update_locked(settings, full, embedder, log, store)
 
 
-def update_locked(settings: Settings, full: bool, embedder: Embedder | None, log) -> BuildReport:
+def update_locked(
+    settings: Settings, full: bool, embedder: Embedder | None, log, store=None
+) -> BuildReport:
     """build() for a caller that already holds build_lock (qa add copies files under it)."""
     t0 = time.perf_counter()
+    store = store or backends.open_backend(settings)
     embedder = embedder or Embedder(settings.model_cache, settings.batch_size, settings.threads)
     report, notes = BuildReport(), []
     fp = settings.failpoint
@@ -132,20 +136,21 @@ def update_locked(settings: Settings, full: bool, embedder: Embedder | None, log
     report.problems = [{"path": p.path, "error": p.message} for p in problems]
     if not articles:
         raise QAError(f"no readable articles in {settings.corpus} (.txt, .md, .html): add some")
-    old = _previous(settings, embedder, full, notes)
+    old = _previous(settings, embedder, full, notes, store)
     entries, todo = _plan(settings, articles, old, report)
     if not todo and not report.removed and old:
-        index.collect_garbage(settings.index)  # leftovers of a build killed after its switch
-        report.version = index.current_version(settings.index)
+        store.collect_garbage()  # leftovers of a build killed after its switch
+        report.version = store.live_version()
         report.seconds = time.perf_counter() - t0
         return report
     index.crash_at("loaded", fp)
-    _embed(embedder, todo, progress=not settings.quiet)
+    _embed(embedder, todo, progress=not settings.quiet, settings=settings)
     index.crash_at("embedded", fp)
     report.chunks_embedded = sum(len(e.chunks) for e in todo)
     report.sentences_embedded = sum(len(e.sentences) for e in todo)
-    built = index.Index(entries, shape(settings, embedder))
-    report.version = built.save(settings.index, fp)
+    kept = {e.article.id for e in entries} - {e.article.id for e in todo}
+    gone = [aid for aid in old if aid not in kept]  # removed, or changed and re-embedded
+    report.version = store.commit(entries, todo, gone, shape(settings, embedder), not old, fp)
     report.seconds = time.perf_counter() - t0
     if log:
         for n in notes:
@@ -173,9 +178,16 @@ def _plan(settings: Settings, articles: list, old: dict, report: BuildReport):
     return entries, todo
 
 
-def _embed(embedder: Embedder, todo: list, progress: bool) -> None:
+def _embed(embedder: Embedder, todo: list, progress: bool, settings: Settings) -> None:
     texts = [c.text for e in todo for c in e.chunks] + [s.text for e in todo for s in e.sentences]
-    vecs = embedder.passages(texts, progress=progress) if texts else np.zeros((0, DIM), np.float32)
+    if texts and (settings.embed_workers or settings.dask_scheduler):
+        from qa import distembed
+
+        vecs = distembed.passages(texts, settings)
+    elif texts:
+        vecs = embedder.passages(texts, progress=progress)
+    else:
+        vecs = np.zeros((0, DIM), np.float32)
     n_chunks = sum(len(e.chunks) for e in todo)
     chunk_vecs, sent_vecs = vecs[:n_chunks], vecs[n_chunks:]
     ci = si = 0
@@ -204,6 +216,7 @@ class Pipeline:
             settings.model_cache, settings.batch_size, settings.threads
         )
         self._index: index.Index | None = None
+        self._store = None  # the backend, opened on first use (a server connection)
         self.span_model = None
         if settings.reader != "typed":
             from qa.span_model import SpanModel
@@ -216,9 +229,10 @@ class Pipeline:
 
     @property
     def index(self) -> index.Index:
-        live = index.current_version(self.settings.index)
+        self._store = self._store or backends.open_backend(self.settings)
+        live = self._store.live_version()
         if self._index is None or (live is not None and live != self._index.version):
-            self._index = index.load(self.settings.index, self.embedder.model_id)
+            self._index = self._store.load(self.embedder.model_id)
         return self._index
 
     @property
