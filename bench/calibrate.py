@@ -21,16 +21,23 @@ from qa import corpus, evaluate, pipeline, reader
 from qa.config import load_settings, quiet_third_party
 
 
+def runs(q) -> list[tuple[str, tuple[str, ...] | None, frozenset[str]]]:
+    """(cell, languages, excluded article ids) to ask a question in: the mixed corpus, the
+    other language only, and the mixed corpus without its gold paragraph (both versions)."""
+    held = frozenset(corpus.article_id(f"{lg}/{q.story}.txt") for lg in ("en", "ru"))
+    return [
+        ("mixed", None, frozenset()),
+        ("cross", ("ru",) if q.lang == "en" else ("en",), frozenset()),
+        ("withheld", None, held),
+    ]
+
+
 def collect(pipe, questions):
     X, y, cell = [], [], []
     p = reader.ReaderParams()
     for q in questions:
         query = pipe.query(q.text)
-        runs = [("mixed", None, frozenset())]
-        runs.append(("cross", ("ru",) if q.lang == "en" else ("en",), frozenset()))
-        held = frozenset(corpus.article_id(f"{lg}/{q.story}.txt") for lg in ("en", "ru"))
-        runs.append(("withheld", None, held))
-        for name, langs, exclude in runs:
+        for name, langs, exclude in runs(q):
             hits = pipe.retrieve(query, 20, langs, exclude=exclude)
             _, choice = reader.choose(pipe.index, query, hits, p)
             if choice is None or choice.span is None:

@@ -17,9 +17,10 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+import calibrate  # bench/calibrate.py, beside this file
 import numpy as np
 
-from qa import corpus, evaluate, hybrid, pipeline, reader, span_model
+from qa import evaluate, hybrid, pipeline, reader, span_model
 from qa.config import load_settings, quiet_third_party
 from qa.span_model import SpanModel
 
@@ -39,11 +40,7 @@ def collect(pipe, model, questions):
     p = reader.ReaderParams()
     for n, q in enumerate(questions):
         query = pipe.query(q.text)
-        runs = [("mixed", None, frozenset())]
-        runs.append(("cross", ("ru",) if q.lang == "en" else ("en",), frozenset()))
-        held = frozenset(corpus.article_id(f"{lg}/{q.story}.txt") for lg in ("en", "ru"))
-        runs.append(("withheld", None, held))
-        for cell, langs, exclude in runs:
+        for cell, langs, exclude in calibrate.runs(q):
             hits = pipe.retrieve(query, 20, langs, exclude=exclude)
             qtype, typed = reader.choices(pipe.index, query, hits, p)
             _, neural = hybrid.span_choices(pipe.index, query, hits, model, p)
