@@ -32,6 +32,17 @@ def runs(q) -> list[tuple[str, tuple[str, ...] | None, frozenset[str]]]:
     ]
 
 
+def fit(X, y, digits: int, max_iter: int):
+    """(intercept + coefficients rounded to ``digits``, fitted probabilities) of a logistic
+    model of y on X: the form ReaderParams.conf and .span_conf take."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1.0, max_iter=max_iter).fit(X, y)
+    coef = [round(float(model.intercept_[0]), digits)]
+    coef += [round(float(c), digits) for c in model.coef_[0]]
+    return coef, model.predict_proba(X)[:, 1]
+
+
 def collect(pipe, questions):
     X, y, cell = [], [], []
     p = reader.ReaderParams()
@@ -63,11 +74,7 @@ def main():
     evaluate.write_corpus(paragraphs, s.corpus)
     pipeline.build(s)
     X, y, cell = collect(pipeline.Pipeline(s), questions)
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(C=1.0, max_iter=1000).fit(X, y)
-    coef = [round(float(model.intercept_[0]), 2)] + [round(float(c), 2) for c in model.coef_[0]]
-    prob = model.predict_proba(X)[:, 1]
+    coef, prob = fit(X, y, digits=2, max_iter=1000)
     rows = []
     for t in [round(0.05 * i, 2) for i in range(1, 20)]:
         rows.append(

@@ -128,12 +128,8 @@ def fit_confidence(rows, rule):
         good = _score(got[0], got[1], r["golds"])[2] if r["cell"] != "withheld" else 0
         y.append(int(good))
         cells.append(r["cell"])
-    from sklearn.linear_model import LogisticRegression
-
     X, y, cells = np.array(X), np.array(y), np.array(cells)
-    m = LogisticRegression(C=1.0, max_iter=2000).fit(X, y)
-    coef = [round(float(m.intercept_[0]), 3)] + [round(float(c), 3) for c in m.coef_[0]]
-    prob = m.predict_proba(X)[:, 1]
+    coef, prob = calibrate.fit(X, y, digits=3, max_iter=2000)
     curve = []
     for t in [round(0.05 * i, 2) for i in range(1, 20)]:
         curve.append(

@@ -181,6 +181,14 @@ def tokenizer(model: dict):
     return tok
 
 
+def ready(cache: Path) -> Path:
+    """The exported folder under ``cache``, exported first if it is not there yet."""
+    folder = export_dir(cache)
+    if not (folder / "qa-export.json").exists():
+        export(folder)
+    return folder
+
+
 def export(dest: Path, source: Path | None = None) -> Path:
     """Write the sentence-transformers folder to ``dest`` atomically (temp dir, then rename)."""
     from sentence_transformers import SentenceTransformer

@@ -39,9 +39,7 @@ class Embedder:
 
                 transformers.logging.set_verbosity_error()
                 transformers.utils.logging.disable_progress_bar()
-                folder = e5export.export_dir(self.cache)
-                if not (folder / "qa-export.json").exists():
-                    e5export.export(folder)
+                folder = e5export.ready(self.cache)
                 if self.threads:
                     import torch
 

@@ -94,10 +94,6 @@ class SpanModel:
         self._tok = None
         self._lock = threading.Lock()
 
-    @property
-    def available(self) -> bool:
-        return self.delta.exists()
-
     def meta(self) -> dict:
         from safetensors import safe_open
 
@@ -114,9 +110,7 @@ class SpanModel:
                     raise QAError(f"trained reader {self.delta} missing: run `qa train-reader`")
                 if self.threads:
                     torch.set_num_threads(self.threads)
-                folder = e5export.export_dir(self.cache)
-                if not (folder / "qa-export.json").exists():
-                    e5export.export(folder)
+                folder = e5export.ready(self.cache)
                 # The delta replaces every encoder weight; only the embeddings come from e5.
                 model, tok = build_model(folder, load_base=self.embeddings is None)
                 if self.embeddings is not None:

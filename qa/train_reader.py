@@ -119,17 +119,16 @@ def _negative(item: Item, question: str, paras, lang: str, rng: random.Random) -
         while j < len(sents) and j in far and rng.random() < 0.5:
             b = sents[j][1]
             j += 1
+        ctx = item.context
     elif item.others:
         ctx, ss = paras[rng.choice(item.others)][lang]
         if not ss:
             return None
         i = rng.randrange(len(ss))
         a, b = ss[i][0], ss[min(len(ss) - 1, i + rng.choice((0, 1, 2)))][1]
-        text = ctx[a:b]
-        return None if item.answer.lower() in text.lower() else Example(question, text, -1, -1)
     else:
         return None
-    text = item.context[a:b]
+    text = ctx[a:b]
     return None if item.answer.lower() in text.lower() else Example(question, text, -1, -1)
 
 
@@ -197,10 +196,7 @@ def train(
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     rng = random.Random(seed)
-    folder = e5export.export_dir(cache)
-    if not (folder / "qa-export.json").exists():
-        e5export.export(folder)
-    model, tok = span_model.build_model(folder)
+    model, tok = span_model.build_model(e5export.ready(cache))
     paras, pairs = load(files, "train")
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
