@@ -115,7 +115,13 @@ class SpanModel:
                 model, tok = build_model(folder, load_base=self.embeddings is None)
                 if self.embeddings is not None:
                     model.bert.embeddings = self.embeddings()
-                delta = {k: v.float() for k, v in load_file(str(self.delta)).items()}
+                try:
+                    delta = {k: v.float() for k, v in load_file(str(self.delta)).items()}
+                except Exception as e:  # safetensors raises its own error types
+                    raise QAError(
+                        f"trained reader {self.delta} is unreadable ({e}): reinstall qa or "
+                        "run `qa train-reader`"
+                    ) from None
                 got = model.load_state_dict(delta, strict=False)
                 lost = [k for k in got.missing_keys if k.startswith(("bert.encoder", "qa_out"))]
                 if got.unexpected_keys or lost:

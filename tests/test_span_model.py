@@ -38,6 +38,20 @@ def test_shipped_delta_is_small_attributed_and_only_the_trained_layers():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("content", [None, b"not a safetensors file", b"\x00" * 64])
+def test_missing_or_broken_delta_is_a_one_line_error(tmp_path, embedder, model_cache, content):
+    from qa.types import QAError
+
+    path = tmp_path / "reader.safetensors"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(QAError, match="qa train-reader") as err:
+        SpanModel(model_cache, path, embeddings=embedder.embeddings).guess("Who?", ["Lavrov."])
+    assert "\n" not in str(err.value)
+    assert content is None or path.read_bytes() == content  # never touched
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question,passage,expected",
     [
