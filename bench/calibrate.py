@@ -3,7 +3,7 @@
 Positives: questions whose chosen evidence sentence holds a gold answer (mixed corpus and
 cross-lingual cells). Negatives: the same questions asked with their gold paragraph withheld
 (both language versions), where the honest reply is "no answer". Prints the coefficients to
-paste into qa.reader.ReaderParams.conf and the answered / abstained rates per threshold.
+paste into qa.read.typed.ReaderParams.conf and the answered / abstained rates per threshold.
 
     .venv/bin/python bench/calibrate.py ../shared/bench/xquad/xquad-dev.en.json \
         ../shared/bench/xquad/xquad-dev.ru.json --workdir /tmp/qa-eval
@@ -17,8 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import corpus, evaluate, pipeline, reader
+from qa import pipeline
 from qa.config import load_settings, quiet_third_party
+from qa.eval import squad as evaluate
+from qa.ingest import corpus
+from qa.read import typed as reader
 
 
 def runs(q) -> list[tuple[str, tuple[str, ...] | None, frozenset[str]]]:

@@ -33,9 +33,11 @@ import sys
 import time
 from pathlib import Path
 
-from qa import chunker, corpus, index, intake, pipeline
+from qa import intake, pipeline
 from qa.config import load_settings, quiet_third_party
-from qa.embedder import Embedder
+from qa.embed.embedder import Embedder
+from qa.ingest import chunker, corpus
+from qa.store import faiss_index as index
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"

@@ -1,7 +1,7 @@
 """Which lexical side for the postgres backend? Paragraph retrieval on the XQuAD dev split
 (each question against the paragraphs of its own language, like qa's BM25), three ways:
 
-- ``bm25s``: qa.lexical as the FAISS backend runs it (PyStemmer Snowball, our stop words);
+- ``bm25s``: qa.store.lexical as the FAISS backend runs it (PyStemmer Snowball, our stop words);
 - ``sql_bm25_pystemmer``: the same tokens as postings in PostgreSQL, BM25 computed in SQL
   (what the postgres backend does);
 - ``sql_bm25_russian``: postings from Postgres's own ``to_tsvector('russian', text)`` (Cyrillic
@@ -25,8 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import evaluate, lexical, pgserver
 from qa.config import quiet_third_party
+from qa.eval import squad as evaluate
+from qa.store import lexical
+from qa.store.postgres import server as pgserver
 
 ROOT = Path(__file__).resolve().parents[1]
 XQUAD = ROOT.parent / "shared" / "bench" / "xquad"
@@ -137,7 +139,7 @@ def main() -> None:
             ).fetchall()
             return [r[0] for r in rows]
 
-        from qa import lang as langmod
+        from qa.ingest import lang as langmod
 
         qs = []
         for q in questions:

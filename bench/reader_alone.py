@@ -1,6 +1,6 @@
 """The span reader alone on the held-out XQuAD articles: F1 given the sentence that holds the
 answer and given the whole paragraph, per question and passage language, and how often its
-"no answer" score wins on a window without the answer (qa.train_reader.score).
+"no answer" score wins on a window without the answer (qa.read.train.score).
 
     .venv/bin/python bench/reader_alone.py ../shared/bench/xquad/xquad-dev.en.json \\
         ../shared/bench/xquad/xquad-dev.ru.json [--delta qa/models/reader-delta.safetensors]
@@ -12,9 +12,10 @@ import argparse
 import json
 from pathlib import Path
 
-from qa import span_model, train_reader
 from qa.config import load_settings, quiet_third_party
-from qa.embedder import Embedder
+from qa.embed.embedder import Embedder
+from qa.read import span_model
+from qa.read import train as train_reader
 
 
 def main():

@@ -20,9 +20,12 @@ from pathlib import Path
 import calibrate  # bench/calibrate.py, beside this file
 import numpy as np
 
-from qa import evaluate, hybrid, pipeline, reader, span_model
+from qa import pipeline
 from qa.config import load_settings, quiet_third_party
-from qa.span_model import SpanModel
+from qa.eval import squad as evaluate
+from qa.read import hybrid, span_model
+from qa.read import typed as reader
+from qa.read.span_model import SpanModel
 
 
 def _pick(c, snap: bool) -> tuple[str, str]:

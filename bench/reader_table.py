@@ -15,8 +15,8 @@ import argparse
 import json
 from pathlib import Path
 
-from qa import evaluate
 from qa.config import load_settings, quiet_third_party
+from qa.eval import squad as evaluate
 
 READERS = ("typed", "span", "hybrid")
 CELLS = {"mixed": "EN+RU corpus", "en->ru": "RU paragraphs only", "ru->en": "EN paragraphs only"}

@@ -12,11 +12,11 @@ threads: on a 2-core box shared with other jobs, torch's default 2 OpenMP thread
 single query embedding in the main thread ~40x slower (the "Threads" row measures it).
 
 Large corpora are synthetic: real sentences (corpus/ plus XQuAD dev contexts) recombined into
-new articles, split and chunked by qa.chunker. Their vectors are not embedded (1M chunks take
+new articles, split and chunked by qa.ingest.chunker. Their vectors are not embedded (1M chunks take
 hours on 2 cores): each sentence gets the real e5 embedding of its text plus Gaussian noise,
 each chunk the normalized mean of its sentences' embeddings plus noise (the indexing section
 measures how close that proxy is to the real chunk embedding). Everything timed after that is
-the real code: qa.index.Index, its FAISS and BM25 searches, retriever.fuse/collapse and
+the real code: qa.store.files.Index, its FAISS and BM25 searches, retriever.fuse/collapse and
 reader.read.
 """
 
@@ -57,9 +57,14 @@ STAGES = ("embed", "dense", "bm25", "fusion", "reader")
 from qa.config import quiet_third_party  # noqa: E402
 
 quiet_third_party()
-from qa import chunker, corpus, index, pipeline, reader, retriever, spans  # noqa: E402
+from qa import pipeline  # noqa: E402
+from qa import retrieve as retriever
 from qa.config import Settings  # noqa: E402
-from qa.embedder import MODEL_ID, Embedder  # noqa: E402
+from qa.embed.embedder import MODEL_ID, Embedder  # noqa: E402
+from qa.ingest import chunker, corpus
+from qa.read import spans  # noqa: E402
+from qa.read import typed as reader
+from qa.store import faiss_index as index
 from qa.types import Article, Sentence  # noqa: E402
 
 
@@ -121,7 +126,7 @@ def machine() -> dict:
 
 # ---- real sentences and the synthetic-corpus generator ------------------------------------
 def real_sentences(xquad_paragraphs: int) -> dict[str, list[str]]:
-    """Distinct sentences of corpus/ (split by qa.chunker) and of the first XQuAD dev contexts."""
+    """Distinct sentences of corpus/ (split by qa.ingest.chunker) and of the first XQuAD dev contexts."""
     out: dict[str, list[str]] = {"en": [], "ru": []}
     articles, _ = corpus.load(ROOT / "corpus")
     for a in articles:
@@ -138,7 +143,7 @@ def real_sentences(xquad_paragraphs: int) -> dict[str, list[str]]:
 
 @dataclass
 class Pool:
-    """Paragraph templates (2-4 real sentences each) already split by qa.chunker, and the
+    """Paragraph templates (2-4 real sentences each) already split by qa.ingest.chunker, and the
     distinct sentence texts they split into (row = pool id = row of the embedding matrix)."""
 
     texts: list[str]
@@ -160,7 +165,7 @@ def make_pool(sents: dict[str, list[str]], n_templates: int, rng: random.Random)
 
 def synthetic_articles(pool: Pool, rng: random.Random, prefix: str):
     """Endless (Article, sentences, chunks, pool id per sentence): 3-6 templates per article.
-    Paragraphs are split independently by qa.chunker.sentence_spans, so the spans cached per
+    Paragraphs are split independently by qa.ingest.chunker.sentence_spans, so the spans cached per
     template are exactly what chunker.sentences(article) returns (checked in check_generator)."""
     n = 0
     while True:
@@ -186,7 +191,9 @@ def check_generator(pool: Pool, n: int = 40) -> None:
     for _ in range(n):
         art, sents, _, _ = next(gen)
         real = [(s.start, s.end) for s in chunker.sentences(art)]
-        assert real == [(s.start, s.end) for s in sents], "generator disagrees with qa.chunker"
+        assert real == [(s.start, s.end) for s in sents], (
+            "generator disagrees with qa.ingest.chunker"
+        )
 
 
 # ---- synthetic index with perturbed real vectors --------------------------------------------
@@ -227,7 +234,7 @@ def synthetic_vectors(
 
 
 def synthetic_index(pool: Pool, E: np.ndarray, n_chunks: int, sigma: float, seed: int):
-    """An in-memory qa.index.Index of about ``n_chunks`` chunks, and how long each part took."""
+    """An in-memory qa.store.files.Index of about ``n_chunks`` chunks, and how long each part took."""
     info: dict = {}
     t = perf_counter()
     gen = synthetic_articles(pool, random.Random(seed), f"s{seed}-")
@@ -443,8 +450,10 @@ def rss():
 out = {"start_mb": rss()}
 from qa.config import Settings, quiet_third_party
 quiet_third_party()
-from qa import index, spans
-from qa.embedder import Embedder
+from qa.store import faiss_index as index
+from qa.store import versions
+from qa.read import spans
+from qa.embed.embedder import Embedder
 Embedder(Settings().model_cache).queries(["warm up"])
 spans.warm_up()
 out["model_mb"] = rss()
@@ -1232,7 +1241,7 @@ def render(result: dict) -> str:
         "(seed questions, then XQuAD dev questions), in ms p50 / p95. Query corpora are synthetic: "
         f"{pool.get('sentences', '?')} distinct real sentences (corpus/ + {pool.get('xquad_paragraphs')} "
         f"XQuAD dev paragraphs per language) recombined into {pool.get('templates')} paragraph "
-        "templates per language and 3-6 paragraphs per article, split and chunked by qa.chunker. "
+        "templates per language and 3-6 paragraphs per article, split and chunked by qa.ingest.chunker. "
         "**Vectors are not embedded**: sentence = real e5 embedding of its text + N(0, "
         f"{result.get('sigma')}^2) per dimension, chunk = normalized mean of its sentences' "
         "embeddings + the same noise, renormalized. FAISS, BM25, fusion, collapse and reader are "
@@ -1341,7 +1350,7 @@ def run(result: dict, args, tmp: Path) -> None:
     import faiss
     import torch
 
-    from qa import e5export
+    from qa.embed import e5export
 
     settings = Settings()
     pipe = pipeline.Pipeline(settings, Embedder(settings.model_cache, settings.batch_size))

@@ -41,7 +41,7 @@ class Settings:
     reader: str = "hybrid"
     quiet: bool = False
     batch_size: int = 32
-    threads: int = 1  # torch intra-op threads for the embedder (see qa/embedder.py)
+    threads: int = 1  # torch intra-op threads for the embedder (see qa/embed/embedder.py)
     # Fault injection for the crash-safety tests: the build SIGKILLs itself at this stage.
     failpoint: str | None = None
     # Where the index lives: "faiss" (files in --index) or "postgres" (pgvector at --dsn).

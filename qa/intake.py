@@ -13,10 +13,12 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa import corpus
+from qa import store
 from qa.config import Settings
-from qa.embedder import Embedder
-from qa.pipeline import BuildReport, build_lock, update_locked
+from qa.embed.embedder import Embedder
+from qa.errors import CorpusError
+from qa.indexer import BuildReport, update_locked
+from qa.ingest import corpus
 
 
 @dataclass
@@ -37,16 +39,19 @@ class AddReport:
 
 def add(settings: Settings, paths, embedder: Embedder | None = None, log=None) -> AddReport:
     """Copy article files (and their same-stem .json sidecars) into corpus/<lang>/, then update
-    the index, all under the build lock. A file whose cleaned text is already in the corpus is
-    reported as a duplicate and not copied; an existing file is never overwritten."""
+    the index, all under the backend's build lock (the index directory's file lock, or the
+    PostgreSQL advisory lock), so a concurrent build is refused. A file whose cleaned text is
+    already in the corpus is reported as a duplicate and not copied; an existing file is never
+    overwritten."""
     report = AddReport()
-    with build_lock(settings.index):
+    backend = store.open_backend(settings)
+    with backend.lock():
         settings.corpus.mkdir(parents=True, exist_ok=True)
         existing, _ = corpus.load(settings.corpus)
         seen = {_text_key(a.text): a.path for a in existing}
         for src in _inputs([Path(p) for p in paths], report):
             _add_one(settings.corpus, src, seen, report)
-        report.build = update_locked(settings, False, embedder, log)
+        report.build = update_locked(settings, False, embedder, log, backend)
     return report
 
 
@@ -70,7 +75,7 @@ def _inputs(paths: list[Path], report: AddReport) -> list[Path]:
 def _add_one(root: Path, src: Path, seen: dict[str, str], report: AddReport) -> None:
     try:
         article, _ = corpus.read_article(src.parent, src)
-    except corpus.CorpusError as e:
+    except CorpusError as e:
         report.problems.append({"path": str(src), "error": str(e)})
         return
     except OSError as e:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-
-from qa import dates, lexical
-from qa.index import Index
-from qa.reader import translit
+from qa.ingest import dates
+from qa.store import lexical
+from qa.store.base import SearchIndex
 from qa.types import Answer, Sentence
 
 SAME_LANG_COS = 0.88  # rewordings of one wire sentence score 0.90-1.0, same-topic ones ~0.8
@@ -42,27 +40,21 @@ def _agrees(a: Sentence, b: Sentence, cos: float, answer: str) -> bool:
         return False
     answer_digits = set(_DIGITS.findall(answer))
     if not answer_digits:
-        other = {translit(w)[:5] for w in lexical.words(b.text)}
-        if not all(translit(w)[:5] in other for w in lexical.words(answer)):
+        other = {lexical.translit(w)[:5] for w in lexical.words(b.text)}
+        if not all(lexical.translit(w)[:5] in other for w in lexical.words(answer)):
             return False
     return cos >= (CROSS_LANG_COS if digits_a else CROSS_LANG_COS + 0.04)
 
 
 def corroborating(
-    index: Index, sentence: Sentence, answer: str, limit: int = 50
+    index: SearchIndex, sentence: Sentence, answer: str, limit: int = 50
 ) -> list[tuple[Sentence, float]]:
     """Sentences of other articles that state the same answer, best first (one per article)."""
-    row = index.sentence_row[sentence.id]
-    vec = index.sentence_vecs[row]
-    scores, rows = index.sentence_faiss.search(
-        vec.reshape(1, -1).astype(np.float32), min(limit, index.sentence_faiss.ntotal)
-    )
+    vec = index.sentence_vector(index.sentence_row[sentence.id])
     seen, out = {sentence.article_id}, []
-    for r, cos in zip(rows[0], scores[0]):
-        if r < 0:
-            continue
-        other = index.sentences[int(r)]
-        if other.article_id in seen or not _agrees(sentence, other, float(cos), answer):
+    for r, cos in index.similar_sentences(vec, limit):
+        other = index.sentences[r]
+        if other.article_id in seen or not _agrees(sentence, other, cos, answer):
             continue
         seen.add(other.article_id)
         out.append((other, round(float(cos), 4)))
@@ -77,10 +69,10 @@ def _value(text: str) -> tuple:
     digits = sorted(_DIGITS.findall(text))
     if digits or months:
         return ("n", tuple(digits), tuple(months))
-    return ("w", tuple(sorted(translit(w)[:5] for w in words)))
+    return ("w", tuple(sorted(lexical.translit(w)[:5] for w in words)))
 
 
-def _when(index: Index, ans: Answer) -> tuple[str, str] | None:
+def _when(index: SearchIndex, ans: Answer) -> tuple[str, str] | None:
     """The days an answer names, as an ISO range: "January 26" or "26 января" in the year of
     its article, "this week" or "on Monday" resolved against the article's date."""
     published = index.articles[ans.article_id].published
@@ -98,7 +90,7 @@ def _when(index: Index, ans: Answer) -> tuple[str, str] | None:
     return None
 
 
-def _disagree(index: Index, a: Answer, b: Answer) -> bool:
+def _disagree(index: SearchIndex, a: Answer, b: Answer) -> bool:
     """Only values we can compare count: days ("this week", 24-30 January, agrees with
     "January 26"; "mid-December" cannot be placed, so it never conflicts) and numbers.
     Names and phrases are left alone: without a trained reader, a second-best name in
@@ -112,7 +104,7 @@ def _disagree(index: Index, a: Answer, b: Answer) -> bool:
     return False
 
 
-def conflicts(index: Index, answer: Answer, support_ids: set[str]) -> list[dict]:
+def conflicts(index: SearchIndex, answer: Answer, support_ids: set[str]) -> list[dict]:
     """Confident answers from other articles that say something else, newest first (with
     the answer itself among them), or [] when the sources agree."""
     others = [
@@ -139,7 +131,7 @@ def conflicts(index: Index, answer: Answer, support_ids: set[str]) -> list[dict]
     return sorted(rows, key=lambda r: r["published"] or "", reverse=True)
 
 
-def enrich(index: Index, answer: Answer) -> dict:
+def enrich(index: SearchIndex, answer: Answer) -> dict:
     """Extra answer fields: corroborating passages, outlets reporting it, resolved dates."""
     if answer.text is None or answer.sentence is None:
         return {}

@@ -1,15 +1,15 @@
-"""Answer -> JSON object (the `qa ask --json` contract), plain text, or safe markdown.
+"""Pure rendering: an answer from Pipeline.ask -> the `qa ask --json` object, plain text, or
+safe markdown. Nothing here reads an index or runs a model.
 
 The JSON keys below are a contract scripts rely on: extend it, never rename or drop a key.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 
-from qa import news
-from qa.index import Index
 from qa.types import Answer, Article, Hit
 
 NO_ANSWER = {
@@ -32,27 +32,28 @@ def article_json(a: Article) -> dict:
     }
 
 
-def passage_json(index: Index, hit: Hit) -> dict:
+def passage_json(articles: dict[str, Article], hit: Hit) -> dict:
     c = hit.chunk
     return {
         "text": c.text,
         "score": round(hit.score, 6),
         "start": c.start,
         "end": c.end,
-        "article": article_json(index.articles[c.article_id]),
-        "also_in": [article_json(index.articles[a]) for a in hit.also_in],
+        "article": article_json(articles[c.article_id]),
+        "also_in": [article_json(articles[a]) for a in hit.also_in],
         "dense": None if hit.dense is None else round(hit.dense, 6),
         "lexical": None if hit.lexical is None else round(hit.lexical, 6),
     }
 
 
-def answer_json(index: Index, ans: Answer, k: int) -> dict:
-    """The stable `qa ask --json` object."""
+def answer_json(ans: Answer, k: int) -> dict:
+    """The stable `qa ask --json` object of an answer from Pipeline.ask."""
+    articles = ans.articles
     out = {
         "question": ans.question,
         "language": ans.language,
         "answer": None,
-        "passages": [passage_json(index, h) for h in ans.hits[:k]],
+        "passages": [passage_json(articles, h) for h in ans.hits[:k]],
         "question_type": ans.qtype,
         "confidence": ans.score,
     }
@@ -66,13 +67,13 @@ def answer_json(index: Index, ans: Answer, k: int) -> dict:
             "sentence": s.text,
             "sentence_start": s.start,
             "sentence_end": s.end,
-            "article": article_json(index.articles[ans.article_id]),
-            "also_in": [article_json(index.articles[a]) for a in ans.also_in],
+            "article": article_json(articles[ans.article_id]),
+            "also_in": [article_json(articles[a]) for a in ans.also_in],
         }
-        extra = news.enrich(index, ans)
-        for c in extra["corroborated_by"] + extra["conflicts"]:
-            c["article"] = article_json(index.articles[c.pop("article_id")])
-        resolved = extra["resolved_date"]
+        extra = copy.deepcopy(ans.news or {})
+        for c in extra.get("corroborated_by", []) + extra.get("conflicts", []):
+            c["article"] = article_json(articles[c.pop("article_id")])
+        resolved = extra.get("resolved_date")
         out["answer"].update(extra, display=resolved["display"] if resolved else ans.text)
     return out
 

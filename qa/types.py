@@ -7,6 +7,10 @@ Every offset is a character offset into ``Article.text`` (the cleaned article te
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,14 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Query:
+    text: str
+    lang: str
+    vec: np.ndarray  # e5 query embedding, normalized
+    tokens: tuple[str, ...]  # stemmed content words in the question's language
+
+
+@dataclass(frozen=True, eq=False)
 class Answer:
     question: str
     language: str
@@ -69,8 +81,10 @@ class Answer:
     hits: tuple[Hit, ...] = field(default_factory=tuple)
     # Confident answers of the same kind from other articles that say something else.
     alternatives: tuple[Answer, ...] = ()
-
-
-class QAError(Exception):
-    """An expected failure (no index, bad input, ...): the CLI prints its one-line message and
-    exits 1. The message says what to do."""
+    # Filled in by Pipeline.ask (qa.news.enrich): corroborated_by, conflicts, reported_by,
+    # dates, resolved_date; None for "no answer" or a bare reader result.
+    news: dict[str, Any] | None = None
+    # Every article the answer, its alternatives and its passages cite, by id, so rendering
+    # needs no index; and the index version they come from.
+    articles: dict[str, Article] = field(default_factory=dict)
+    version: str | None = None

@@ -24,7 +24,7 @@ def model_cache() -> Path:
 
 @pytest.fixture(scope="session")
 def embedder(model_cache):
-    from qa.embedder import Embedder
+    from qa.embed.embedder import Embedder
 
     return Embedder(model_cache)
 

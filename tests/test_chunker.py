@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from qa import chunker, corpus
 from qa.config import Settings
+from qa.ingest import chunker, corpus
 from qa.types import Article
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from qa import clean, corpus
-from qa.types import QAError
+from qa.errors import QAError
+from qa.ingest import clean, corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 EN = ROOT / "corpus" / "en"

@@ -22,8 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from qa import corpus, index, pipeline, render
+from qa import pipeline, render
 from qa.config import Settings
+from qa.ingest import corpus
+from qa.store import faiss_index as index
+from qa.store import versions
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +41,7 @@ NEW_TEXT = (
     "The ceremony at the Estonian foreign ministry lasted twenty minutes. Officials said the "
     "accord covers fishing rights in the Baltic Sea.\n"
 )
-STAGES = ["locked", "loaded", "embedded", *index.SAVE_STAGES]
+STAGES = ["locked", "loaded", "embedded", *versions.SAVE_STAGES]
 RANDOM_KILLS = 4
 
 
@@ -109,7 +112,7 @@ def ask(s: Settings, embedder, question: str) -> tuple[dict, set[str]]:
     of its hits (not only the k shown) or its answer comes from."""
     pipe = pipeline.Pipeline(s, embedder=embedder)
     ans = pipe.ask(question)
-    obj = render.answer_json(pipe.index, ans, s.k)
+    obj = render.answer_json(ans, s.k)
     cited = {pipe.index.articles[h.chunk.article_id].path for h in ans.hits}
     cited |= {pipe.index.articles[a].path for h in ans.hits for a in h.also_in}
     if ans.article_id:

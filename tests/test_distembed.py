@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa import distembed
+from qa.embed import distributed as distembed
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from qa import evaluate
+from qa.eval import squad as evaluate
 
 EN = {
     "version": "1.1",

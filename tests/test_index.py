@@ -19,11 +19,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from qa import corpus, index, intake, pipeline
+from qa import indexer, intake, pipeline
 from qa.cli import cli
 from qa.config import Settings
-from qa.embedder import DIM, MODEL_ID
-from qa.types import QAError
+from qa.embed.embedder import DIM, MODEL_ID
+from qa.errors import QAError
+from qa.ingest import corpus
+from qa.store import faiss_index as index
+from qa.store import versions as store_versions
 
 ARTICLES = {
     "en/geneva.txt": "Lavrov met Blinken in Geneva\n\nLavrov and Blinken held talks in Geneva "
@@ -113,7 +116,7 @@ def n_texts(idx: index.Index, path: str) -> int:
 
 
 def lexical_paths(idx: index.Index, lang: str, word: str) -> set[str]:
-    from qa import lexical
+    from qa.store import lexical
 
     rows = idx.lexical[lang].search(lexical.tokens(word, lang), 10)
     return {idx.articles[idx.chunks[r].article_id].path for r, _ in rows}
@@ -220,7 +223,7 @@ def test_model_change_needs_full(built):
 def test_second_build_refused_while_one_runs(built, fake):
     (built.corpus / "en" / "zorvia.txt").write_text(NEW, encoding="utf-8")
     before = index.current_version(built.index)
-    with pipeline.build_lock(built.index):
+    with store_versions.build_lock(built.index):
         with pytest.raises(QAError, match="another") as e:
             pipeline.build(built, embedder=fake)
         assert "\n" not in str(e.value)
@@ -240,8 +243,8 @@ def test_second_build_refused_across_processes(built, fake):
         f"""
         import sys, time
         from pathlib import Path
-        from qa import pipeline
-        with pipeline.build_lock(Path({str(built.index)!r})):
+        from qa.store import versions as store_versions
+        with store_versions.build_lock(Path({str(built.index)!r})):
             print("locked", flush=True)
             time.sleep(60)
         """
@@ -405,7 +408,7 @@ def test_noop_build_cleans_leftovers(built, fake):
     assert not list(built.index.glob(".tmp-*"))
 
 
-STAGES = ["locked", "loaded", "embedded", *index.SAVE_STAGES]
+STAGES = ["locked", "loaded", "embedded", *store_versions.SAVE_STAGES]
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -552,6 +555,7 @@ def test_add_into_empty_corpus(tmp_path, fake, incoming):
 @pytest.fixture
 def cli_fake(monkeypatch, fake) -> FakeEmbedder:
     monkeypatch.setattr(pipeline, "Embedder", lambda *a, **k: fake)
+    monkeypatch.setattr(indexer, "Embedder", lambda *a, **k: fake)
     return fake
 
 
@@ -585,7 +589,7 @@ def test_cli_add_text_and_errors(built, cli_fake, incoming):
 
 def test_cli_build_refused_while_locked(built, cli_fake):
     where = ["--corpus", str(built.corpus), "--index", str(built.index), "-q"]
-    with pipeline.build_lock(built.index):
+    with store_versions.build_lock(built.index):
         result = CliRunner().invoke(cli, ["build", *where])
     assert result.exit_code == 1 and "another `qa build`" in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa import lang
+from qa.ingest import lang
 
 EN = [
     "Sanctions?",

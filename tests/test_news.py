@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from qa import dates, render
+from qa import render
+from qa.ingest import dates
 
 pytestmark = pytest.mark.slow
 
 
 def _json(pipe, question, **kw):
     ans = pipe.ask(question, **kw)
-    return render.answer_json(pipe.index, ans, 5)
+    return render.answer_json(ans, 5)
 
 
 @pytest.mark.parametrize(

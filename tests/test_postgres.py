@@ -14,8 +14,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from qa import pgschema, pgserver, pipeline
-from qa.types import QAError
+from qa import pipeline
+from qa.errors import QAError
+from qa.store.postgres import schema as pgschema
+from qa.store.postgres import server as pgserver
 
 pytestmark = pytest.mark.slow
 SEED = Path(__file__).parent / "fixtures" / "seed_questions.json"

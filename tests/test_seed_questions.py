@@ -97,7 +97,7 @@ def check_answer(pipe, q: dict, answer) -> dict:
         assert art.text[hit.chunk.start : hit.chunk.end] == hit.chunk.text
         if q.get("langs"):
             assert hit.chunk.lang in q["langs"]
-    obj = render.answer_json(idx, answer, 5)
+    obj = render.answer_json(answer, 5)
     check_contract(obj)
     json.dumps(obj, ensure_ascii=False)  # serializable as is
     return obj

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from qa import evaluate, span_model, train_reader
-from qa.span_model import SpanModel
+from qa.eval import squad as evaluate
+from qa.read import span_model
+from qa.read import train as train_reader
+from qa.read.span_model import SpanModel
 
 XQUAD = Path(__file__).resolve().parents[2] / "shared" / "bench" / "xquad"
 FILES = {"en": XQUAD / "xquad-dev.en.json", "ru": XQUAD / "xquad-dev.ru.json"}
@@ -40,7 +42,7 @@ def test_shipped_delta_is_small_attributed_and_only_the_trained_layers():
 @pytest.mark.slow
 @pytest.mark.parametrize("content", [None, b"not a safetensors file", b"\x00" * 64])
 def test_missing_or_broken_delta_is_a_one_line_error(tmp_path, embedder, model_cache, content):
-    from qa.types import QAError
+    from qa.errors import QAError
 
     path = tmp_path / "reader.safetensors"
     if content is not None:

@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qa import pipeline, ui
+from qa import pipeline
 from qa.cli import cli
 from qa.config import Settings
+from qa.web import app as ui
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

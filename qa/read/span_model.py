@@ -1,10 +1,10 @@
 """The trained span reader: a question-answering head on the packaged e5 encoder.
 
-`qa train-reader` (qa/train_reader.py) fine-tunes the 12 transformer layers of
+`qa train-reader` (qa/read/train.py) fine-tunes the 12 transformer layers of
 multilingual-e5-small plus a 2-logit span head on XQuAD, with the word embeddings frozen. Only
 what differs from the packaged weights ships: those layers and the head in fp16
 (qa/models/reader-delta.safetensors, ~41 MB). Here they are loaded on top of the embeddings of
-the e5 folder qa/e5export.py writes, so nothing is downloaded and nothing is trained at run time.
+the e5 folder qa/embed/e5export.py writes, so nothing is downloaded and nothing is trained at run time.
 
 Scores are logits: a span scores start + end logit, "no answer" scores the two logits of the
 first token (<s>). The model saw passages without the answer in training, so the margin
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import e5export
-from qa.types import QAError
+from qa.embed import e5export
+from qa.errors import QAError
 
-DELTA = Path(__file__).parent / "models" / "reader-delta.safetensors"
+DELTA = Path(__file__).parents[1] / "models" / "reader-delta.safetensors"
 Q_PREFIX, P_PREFIX = "query: ", "passage: "
 MAX_LEN = 256  # question + passage tokens; windows of 1-3 sentences fit with room to spare
 MAX_ANSWER = 30  # tokens

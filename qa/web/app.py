@@ -31,8 +31,8 @@ from fastapi import FastAPI, Query  # noqa: E402
 from fastapi.responses import HTMLResponse, Response  # noqa: E402
 
 from qa import render  # noqa: E402
+from qa.errors import QAError  # noqa: E402
 from qa.pipeline import Pipeline  # noqa: E402
-from qa.types import QAError  # noqa: E402
 
 LANGS = {"both": None, "en": ("en",), "ru": ("ru",)}
 LANG_CHOICES = [("English + Русский", "both"), ("English", "en"), ("Русский", "ru")]
@@ -103,9 +103,8 @@ def ask_json(
     for value in (since, until):
         if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise QAError(f"date {value!r} is not YYYY-MM-DD")
-    idx = pipe.index  # one version for the answer and its rendering, even mid-build
-    answer = pipe.ask(question, k, LANGS[langs], since or None, until or None, tuple(outlets), idx)
-    return render.answer_json(idx, answer, k)
+    answer = pipe.ask(question, k, LANGS[langs], since or None, until or None, tuple(outlets))
+    return render.answer_json(answer, k)
 
 
 def article_href(article_id: str, start: int | None = None, end: int | None = None, span=None):

@@ -1,9 +1,6 @@
-"""The on-disk index: chunk vectors (FAISS), sentence vectors, the chunk/article store, the
-per-language BM25 indexes and a manifest.
-
-Every build writes a complete new version directory and then switches the one-line
-``CURRENT`` pointer with an atomic rename, so a crash at any moment leaves the previous
-version serving, and readers that opened the old version keep reading it undisturbed.
+"""The default backend: an index version in a directory, held in memory once loaded: chunk
+vectors (FAISS), sentence vectors, the chunk/article store, the per-language BM25 indexes and
+a manifest. Versions are written and switched atomically (qa.store.versions).
 """
 
 from __future__ import annotations
@@ -11,21 +8,26 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import time
 import uuid
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from qa import lexical
-from qa.types import Article, Chunk, QAError, Sentence
+from qa.errors import IndexCorrupt, IndexMissing
+from qa.store import lexical
+from qa.store.catalog import COS_DECIMALS, FORMAT_VERSION, Catalog, Entry, entry_from_row, entry_row
+from qa.store.versions import (
+    CURRENT,
+    build_lock,
+    collect_garbage,
+    crash_at,
+    current_version,
+    fsync_dir,
+    fsync_write,
+    jsonl,
+)
 
-FORMAT_VERSION = 1
-# Stages of a save at which the crash tests kill the process (see crash_at).
-SAVE_STAGES = ("files-written", "manifest-written", "renamed", "switched")
-CURRENT = "CURRENT"
 _FILES = ("articles.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.npy")
 # From this many vectors on, an exact scan costs >= 10 ms per question on one core, twice
 # (chunks and sentences), growing to ~110 ms each at 1M. IVFFlat with ~sqrt(n) lists and
@@ -34,80 +36,6 @@ _FILES = ("articles.jsonl", "chunks.jsonl", "chunks.faiss", "sentences.npy")
 # longer to build (bench/speed.py).
 ANN_MIN = 100_000
 IVF_NPROBE = 64
-COS_DECIMALS = 6
-
-
-class IndexMissing(QAError):
-    pass
-
-
-class IndexCorrupt(QAError):
-    pass
-
-
-@dataclass
-class Entry:
-    """Everything the index holds about one article; vectors are rows aligned with the lists."""
-
-    article: Article
-    sentences: list[Sentence]
-    chunks: list[Chunk]
-    sentence_vecs: np.ndarray
-    chunk_vecs: np.ndarray
-
-
-def _fsync_write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _jsonl(rows) -> bytes:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
-
-
-class Catalog:
-    """What any backend knows about the indexed articles: entries in corpus order, their
-    sentences and chunks (row = position in these lists) and the wire-copy table. Searching is
-    the backend's part (Index here, qa.pgindex.PgIndex on PostgreSQL)."""
-
-    def __init__(self, entries: list[Entry], manifest: dict):
-        self.entries = entries
-        self.manifest = manifest
-        self.articles = {e.article.id: e.article for e in entries}
-        self.sentences = [s for e in entries for s in e.sentences]
-        self.chunks = [c for e in entries for c in e.chunks]
-        self.sentence_row = {s.id: i for i, s in enumerate(self.sentences)}
-        self.version: str | None = None
-        self._by_id = {e.article.id: e for e in entries}
-        self.sentence_chunk = _sentence_chunks(entries)
-        self._copies: dict[str, list[str]] | None = None
-
-    def entry_of(self, article_id: str) -> Entry:
-        return self._by_id[article_id]
-
-    def copies(self, key: str) -> list[str]:
-        """Ids of the articles holding a sentence with this passage key (wire copies)."""
-        if self._copies is None:
-            # dict keys keep insertion order and make the membership test O(1): a list made
-            # this quadratic in the copies of a sentence (41 s at 1M chunks).
-            table: dict[str, dict[str, None]] = {}
-            for s in self.sentences:
-                table.setdefault(lexical.passage_key(s.text), {})[s.article_id] = None
-            self._copies = table
-        return list(self._copies.get(key, ()))
-
-    def sentence_hits_to_chunks(self, found, k: int) -> list[tuple[int, float]]:
-        """[(chunk row, cosine of its best sentence)] from best-first (sentence row, cosine):
-        the chunk centred on each of the best-matching sentences."""
-        out, seen = [], set()
-        for srow, score in found:
-            row = int(self.sentence_chunk[srow])
-            if row not in seen:
-                seen.add(row)
-                out.append((row, score))
-        return out[:k]
 
 
 class Index(Catalog):
@@ -159,6 +87,18 @@ class Index(Catalog):
         three-sentence window around it, most of all across languages."""
         return self.sentence_hits_to_chunks(_search(self.sentence_faiss, qvec, k * 2), k)
 
+    def sentence_vector(self, row: int) -> np.ndarray:
+        """The stored e5 vector of sentence ``row``."""
+        return self.sentence_vecs[row]
+
+    def similar_sentences(self, vec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """[(sentence row, cosine)] nearest to ``vec``, in FAISS's own order."""
+        n = min(k, self.sentence_faiss.ntotal)
+        if n == 0:
+            return []
+        scores, rows = self.sentence_faiss.search(vec.reshape(1, -1).astype(np.float32), n)
+        return [(int(r), float(c)) for r, c in zip(rows[0], scores[0]) if r >= 0]
+
     # ---- persistence -------------------------------------------------------------------
     def save(self, root: Path, failpoint: str | None = None) -> str:
         """Write a new version directory, then point CURRENT at it. Returns the version name."""
@@ -170,8 +110,8 @@ class Index(Catalog):
         tmp = root / f".tmp-{name}"
         tmp.mkdir()
         art_rows = [entry_row(e) for e in self.entries]
-        _fsync_write(tmp / "articles.jsonl", _jsonl(art_rows))
-        _fsync_write(tmp / "chunks.jsonl", _jsonl({"id": c.id} for c in self.chunks))
+        fsync_write(tmp / "articles.jsonl", jsonl(art_rows))
+        fsync_write(tmp / "chunks.jsonl", jsonl({"id": c.id} for c in self.chunks))
         faiss.write_index(self.faiss, str(tmp / "chunks.faiss"))
         if not isinstance(self.sentence_faiss, faiss.IndexFlat):
             # Training the lists takes ~50 s at 1M rows: keep them rather than rebuild them
@@ -188,7 +128,7 @@ class Index(Catalog):
         # the live version with empty lexical files (a SIGKILL alone cannot: the page cache
         # survives it).
         for p in sorted((tmp / "lexical").rglob("*"), reverse=True):
-            _fsync_dir(p)
+            fsync_dir(p)
         manifest = {
             **self.manifest,
             "format_version": FORMAT_VERSION,
@@ -204,54 +144,19 @@ class Index(Catalog):
             "previous": before,  # kept by garbage collection: readers may still be loading it
         }
         crash_at("files-written", failpoint)
-        _fsync_write(tmp / "manifest.json", json.dumps(manifest, indent=2).encode())
-        _fsync_dir(tmp)
+        fsync_write(tmp / "manifest.json", json.dumps(manifest, indent=2).encode())
+        fsync_dir(tmp)
         crash_at("manifest-written", failpoint)
         os.rename(tmp, root / name)
         crash_at("renamed", failpoint)
         pointer = root / f".{CURRENT}.{uuid.uuid4().hex[:6]}"
-        _fsync_write(pointer, name.encode())
+        fsync_write(pointer, name.encode())
         os.replace(pointer, root / CURRENT)  # the switch: atomic on POSIX
-        _fsync_dir(root)
+        fsync_dir(root)
         crash_at("switched", failpoint)
         self.manifest, self.version = manifest, name
         collect_garbage(root)
         return name
-
-
-def crash_at(stage: str, failpoint: str | None) -> None:
-    """Die like a power cut (SIGKILL: no cleanup, no finally) when ``stage`` is the failpoint."""
-    if failpoint == stage:
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _fsync_dir(path: Path) -> None:
-    """fsync a directory (its entries) or a file already written and closed."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def collect_garbage(root: Path) -> None:
-    """Remove old versions and leftovers of crashed builds (``.tmp-*`` directories, versions
-    written but never switched to), keeping the live version and the one it replaced (a reader
-    may still be loading it). Callers hold the build lock."""
-    for p in root.glob(".tmp-*"):
-        shutil.rmtree(p, ignore_errors=True)
-    for p in root.glob(f".{CURRENT}.*"):
-        p.unlink(missing_ok=True)
-    live = current_version(root)
-    try:
-        keep = {live, json.loads((root / str(live) / "manifest.json").read_text())["previous"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return  # no readable live version: delete nothing until a build replaces it
-    for p in root.glob("v-*"):
-        if p.is_dir() and p.name not in keep:
-            shutil.rmtree(p, ignore_errors=True)
 
 
 def _search(index, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -260,7 +165,7 @@ def _search(index, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
     scores, rows = index.search(qvec.reshape(1, -1).astype(np.float32), min(k, index.ntotal))
     out = [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
     # Cosines equal to 6 decimals (float noise: wire copies, summation order) rank the later
-    # row first, as FAISS orders exact ties; every backend does the same (qa.pgindex).
+    # row first, as FAISS orders exact ties; every backend does the same (qa.store.postgres.index).
     out.sort(key=lambda x: (-round(x[1], COS_DECIMALS), -x[0]))
     return out
 
@@ -293,30 +198,11 @@ def _flat(vecs: np.ndarray, dim: int):
     return index
 
 
-def _sentence_chunks(entries: list[Entry]) -> np.ndarray:
-    """For every sentence row, the chunk row whose window is centred nearest to it."""
-    out, crow = [], 0
-    for e in entries:
-        centres = [(c.sentences[0] + c.sentences[1] - 1) / 2 for c in e.chunks]
-        for i in range(len(e.sentences)):
-            best = min(range(len(centres)), key=lambda j: abs(centres[j] - i)) if centres else 0
-            out.append(crow + best)
-        crow += len(e.chunks)
-    return np.asarray(out, dtype=np.int64)
-
-
 def _stack(parts: list[np.ndarray], dim: int) -> np.ndarray:
     parts = [p for p in parts if len(p)]
     if not parts:
         return np.zeros((0, dim), dtype=np.float32)
     return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
-
-
-def current_version(root: Path) -> str | None:
-    try:
-        return (root / CURRENT).read_text().strip() or None
-    except FileNotFoundError:
-        return None
 
 
 def load(root: Path, model_id: str | None = None) -> Index:
@@ -377,27 +263,31 @@ def _read_entries(folder: Path, manifest: dict) -> list[Entry]:
     return entries
 
 
-def entry_row(e: Entry) -> dict:
-    """An entry without its vectors, as JSON: the article, its sentence and chunk offsets."""
-    return {
-        **asdict(e.article),
-        "sentences": [[s.start, s.end] for s in e.sentences],
-        "chunks": [[c.start, c.end, *c.sentences] for c in e.chunks],
-    }
+class FaissBackend:
+    """Index versions as directories under ``root`` (see qa.store.versions)."""
 
+    name = "faiss"
 
-def entry_from_row(d: dict) -> Entry:
-    """The inverse of entry_row (vectors left empty)."""
-    a = Article(**{k: v for k, v in d.items() if k in _ARTICLE_FIELDS})
-    sents = [
-        Sentence(f"{a.id}s{i}", a.id, a.text[s:e], s, e, a.lang)
-        for i, (s, e) in enumerate(d["sentences"])
-    ]
-    chunks = [
-        Chunk(f"{a.id}#{i}", a.id, a.text[s:e], s, e, a.lang, (i0, i1))
-        for i, (s, e, i0, i1) in enumerate(d["chunks"])
-    ]
-    return Entry(a, sents, chunks, np.zeros((0, 0)), np.zeros((0, 0)))
+    def __init__(self, root: Path):
+        self.root = Path(root)
 
+    def lock(self):
+        return build_lock(self.root)
 
-_ARTICLE_FIELDS = frozenset(Article.__dataclass_fields__)
+    def live_version(self) -> str | None:
+        return current_version(self.root)
+
+    def load(self, model_id: str | None = None) -> Index:
+        return load(self.root, model_id)
+
+    def previous(self) -> tuple[dict, dict]:
+        old = load(self.root)
+        return old.manifest, old.reusable()
+
+    def commit(self, entries, add, remove_ids, manifest, full, failpoint=None) -> str:
+        # The whole index is rewritten as a new version directory (vectors of kept articles
+        # are copies): FAISS flat and IVF indexes cannot drop rows cheaply.
+        return Index(entries, manifest).save(self.root, failpoint)
+
+    def collect_garbage(self) -> None:
+        collect_garbage(self.root)

@@ -1,10 +1,10 @@
 """The `postgres` backend: chunk and sentence vectors in pgvector, BM25 computed in SQL from a
-postings table, article metadata in a table; on one node or sharded (qa.pgschema).
+postings table, article metadata in a table; on one node or sharded (qa.store.postgres.schema).
 
 Same answers as the FAISS backend, by construction:
 - Below pgschema.ANN_MIN rows a vector search is an exact scan, like FAISS's flat index
   (``ORDER BY (embedding <#> q) + 0`` cannot use the HNSW index); above, HNSW.
-- Postings hold the very tokens qa.lexical gives bm25s (PyStemmer Snowball, our stop words),
+- Postings hold the very tokens qa.store.lexical gives bm25s (PyStemmer Snowball, our stop words),
   and the SQL computes bm25s's scores (Lucene idf, k1 1.5, b 0.75, per language). Postgres's
   own `russian` text-search configuration would stem Latin words with the English stemmer and
   drop other stop words: different tokens, different rankings (README, "Lexical side").
@@ -27,33 +27,19 @@ from pathlib import PurePosixPath
 import numpy as np
 from psycopg import sql
 
-from qa import index as indexmod
-from qa import lexical, pgschema
-from qa.types import QAError
+from qa.errors import BackendError, IndexCorrupt, IndexMissing
+from qa.store import lexical
+from qa.store.catalog import COS_DECIMALS, Catalog, entry_from_row
+from qa.store.postgres import schema as pgschema
 
-K1, B = 1.5, 0.75  # bm25s defaults, as in qa.lexical
-
-
-def connect(dsn: str | None, autocommit: bool = True):
-    """A connection, or a one-line QAError that says what to do."""
-    import psycopg
-
-    if not dsn:
-        raise QAError("the postgres backend needs a server: pass --dsn or set QA_DSN")
-    try:
-        return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
-    except (psycopg.OperationalError, psycopg.ProgrammingError) as e:
-        first = (str(e).strip().splitlines() or ["?"])[0].strip()
-        raise QAError(
-            f"cannot connect to PostgreSQL ({first}): start the server or fix --dsn / QA_DSN"
-        ) from None
+K1, B = 1.5, 0.75  # bm25s defaults, as in qa.store.lexical
 
 
 def vec_literal(v: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.9g}" for x in np.asarray(v, dtype=np.float32)) + "]"
 
 
-class PgIndex(indexmod.Catalog):
+class PgIndex(Catalog):
     """A version of the index on PostgreSQL: the catalogue (articles, sentences, chunks) held
     in memory, like the FAISS backend's, and searches that run on the server."""
 
@@ -63,8 +49,7 @@ class PgIndex(indexmod.Catalog):
         self.stats = stats  # {lang: (n, total_len)}
         self._lock = threading.Lock()  # one connection, used by the UI's threads in turn
         self.chunk_row = {c.id: i for i, c in enumerate(self.chunks)}
-        self.sentence_vecs = _SentenceVectors(self)
-        self.sentence_faiss = _SentenceSearch(self)
+        self._sentence_vecs: dict[int, np.ndarray] = {}
         self.lexical = {lang: PgLexical(self, lang) for lang in ("en", "ru")}
         n_chunks = len(self.chunks)
         self.exact = {"chunks": n_chunks < pgschema.ANN_MIN}
@@ -79,7 +64,7 @@ class PgIndex(indexmod.Catalog):
                 return self.conn.execute(query, params).fetchall()
             except psycopg.OperationalError as e:
                 first = (str(e).strip().splitlines() or ["?"])[0]
-                raise QAError(
+                raise BackendError(
                     f"lost the PostgreSQL server ({first}): restart it and ask again"
                 ) from None
 
@@ -115,59 +100,38 @@ class PgIndex(indexmod.Catalog):
         rows = self._vector_search("sentences", qvec, k)
         return _ranked((self.sentence_row.get(f"{a}s{o}"), s) for a, o, s in rows)[:k]
 
+    def similar_sentences(self, vec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        return self.sentence_rows(vec, k)
 
-def _ranked(pairs, later_first: bool = True) -> list[tuple[int, float]]:
-    """Best first; equal scores (wire copies) in the order the FAISS backend gives them
-    (FAISS's flat index: the later row first; qa.lexical: the earlier), so fusion sees the
-    same ranks. Rows unknown to this version (a build committed since it was loaded) are
-    dropped; the next question loads the new version."""
-    out = [(r, float(s)) for r, s in pairs if r is not None]
-    sign = -1 if later_first else 1
-    places = indexmod.COS_DECIMALS if later_first else lexical.TIE_DECIMALS
-    out.sort(key=lambda x: (-round(x[1], places), sign * x[0]))
-    return out
-
-
-class _SentenceVectors:
-    """``index.sentence_vecs[row]`` for the reader, fetched per article and cached."""
-
-    def __init__(self, idx: PgIndex):
-        self.idx, self.cache = idx, {}
-
-    def __getitem__(self, row: int) -> np.ndarray:
-        if row not in self.cache:
-            if len(self.cache) > 200_000:
-                self.cache.clear()
-            s = self.idx.sentences[row]
+    def sentence_vector(self, row: int) -> np.ndarray:
+        """Fetched with the rest of its article's sentences, and cached."""
+        cache = self._sentence_vecs
+        if row not in cache:
+            if len(cache) > 200_000:
+                cache.clear()
+            s = self.sentences[row]
             base = row - int(s.id.rsplit("s", 1)[1])
-            got = self.idx.fetch(
+            got = self.fetch(
                 sql.SQL("SELECT ord, embedding::text FROM {} WHERE article_id = %s").format(
-                    pgschema.q(self.idx.schema, "sentences")
+                    pgschema.q(self.schema, "sentences")
                 ),
                 (s.article_id,),
             )
             for o, text in got:
-                self.cache[base + o] = np.asarray(json.loads(text), dtype=np.float32)
-        return self.cache[row]
+                cache[base + o] = np.asarray(json.loads(text), dtype=np.float32)
+        return cache[row]
 
 
-class _SentenceSearch:
-    """The slice of the FAISS API qa.news uses (``ntotal``, ``search``), served from Postgres."""
-
-    def __init__(self, idx: PgIndex):
-        self.idx = idx
-
-    @property
-    def ntotal(self) -> int:
-        return len(self.idx.sentences)
-
-    def search(self, qvecs: np.ndarray, k: int):
-        found = self.idx.sentence_rows(qvecs[0], k)
-        rows = np.full((1, k), -1, dtype=np.int64)
-        scores = np.zeros((1, k), dtype=np.float32)
-        for i, (r, s) in enumerate(found[:k]):
-            rows[0, i], scores[0, i] = r, s
-        return scores, rows
+def _ranked(pairs, later_first: bool = True) -> list[tuple[int, float]]:
+    """Best first; equal scores (wire copies) in the order the FAISS backend gives them
+    (FAISS's flat index: the later row first; qa.store.lexical: the earlier), so fusion sees the
+    same ranks. Rows unknown to this version (a build committed since it was loaded) are
+    dropped; the next question loads the new version."""
+    out = [(r, float(s)) for r, s in pairs if r is not None]
+    sign = -1 if later_first else 1
+    places = COS_DECIMALS if later_first else lexical.TIE_DECIMALS
+    out.sort(key=lambda x: (-round(x[1], places), sign * x[0]))
+    return out
 
 
 class PgLexical:
@@ -193,7 +157,7 @@ class PgLexical:
         self._df.update(dict(rows))
 
     def idf(self, token: str) -> float:
-        """As qa.lexical.LexicalIndex.idf (the reader's term weights)."""
+        """As qa.store.lexical.LexicalIndex.idf (the reader's term weights)."""
         self._load_df([token])
         return math.log(1 + (self.n + 1) / (self._df.get(token, 0) + 0.5))
 
@@ -256,12 +220,12 @@ def load(conn, schema: str, model_id: str | None = None) -> PgIndex:
     """The live version: its catalogue read in one repeatable-read snapshot."""
     fix = "run `qa build --backend postgres` first"
     if not pgschema.exists(conn, schema):
-        raise indexmod.IndexMissing(f"no index in schema {schema} of the database: {fix}")
+        raise IndexMissing(f"no index in schema {schema} of the database: {fix}")
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         version, manifest = read_meta(conn, schema)
         if version is None:
-            raise indexmod.IndexMissing(f"no index in schema {schema} of the database: {fix}")
+            raise IndexMissing(f"no index in schema {schema} of the database: {fix}")
         docs = conn.execute(
             sql.SQL("SELECT doc FROM {}").format(pgschema.q(schema, "articles"))
         ).fetchall()
@@ -272,12 +236,12 @@ def load(conn, schema: str, model_id: str | None = None) -> PgIndex:
             )
         }
     if model_id and manifest.get("model") != model_id:
-        raise indexmod.IndexCorrupt(
+        raise IndexCorrupt(
             f"index was built with {manifest.get('model')}, not {model_id}: "
             "run `qa build --full` to rebuild it"
         )
     docs = sorted((d for (d,) in docs), key=lambda d: PurePosixPath(d["path"]).parts)
-    entries = [indexmod.entry_from_row(d) for d in docs]
+    entries = [entry_from_row(d) for d in docs]
     return PgIndex(conn, schema, entries, manifest, version, stats)
 
 
@@ -288,4 +252,4 @@ def previous(conn, schema: str) -> dict:
     docs = conn.execute(
         sql.SQL("SELECT doc FROM {}").format(pgschema.q(schema, "articles"))
     ).fetchall()
-    return {d["id"]: indexmod.entry_from_row(d) for (d,) in docs}
+    return {d["id"]: entry_from_row(d) for (d,) in docs}

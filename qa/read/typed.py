@@ -2,7 +2,7 @@
 
 Sentence relevance combines the e5 cosine between the question and the sentence (embedded at
 index time, so nothing is embedded here) with IDF-weighted overlap of the question's stemmed
-words. Spans come from qa.spans, ranked by how well their kind fits the question type and by
+words. Spans come from qa.read.spans, ranked by how well their kind fits the question type and by
 how many of the question's words surround them (answers sit next to the words the question
 repeats); a span the question already contains never wins. The confidence is a logistic
 model of those features, fitted with `qa eval` on the XQuAD dev split (see README).
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa import lexical, spans
-from qa.index import Index
-from qa.retriever import Query
-from qa.types import Answer, Hit, Sentence
+from qa.read import spans
+from qa.store import lexical
+from qa.store.base import SearchIndex
+from qa.types import Answer, Hit, Query, Sentence
 
 # How well a span kind answers a question type (rows: question type).
 FIT = {
@@ -53,7 +53,7 @@ class ReaderParams:
     # Logistic confidence, fitted on the dev split by bench/calibrate.py (see README):
     # intercept, cosine, overlap, same language, span fit, context.
     conf: tuple[float, ...] = (-8.2, 9.19, 5.61, -4.24, 1.41, 0.24)
-    # The span reader (qa.span_model) combined with the sentence ranking above; chosen and
+    # The span reader (qa.read.span_model) combined with the sentence ranking above; chosen and
     # fitted on the "tune" articles of the XQuAD dev split by bench/reader_combine.py (README).
     # A candidate's rank: the span's margin over "no answer" + span_sentence x the sentence's
     # score + span_fit x the question type's fit to the span's kind. The sentence score
@@ -83,7 +83,7 @@ class Choice:
     total: float
 
 
-def _overlap(index: Index, query: Query, sentence: Sentence) -> float:
+def _overlap(index: SearchIndex, query: Query, sentence: Sentence) -> float:
     """IDF-weighted share of the question's content words found in the sentence."""
     if not query.tokens:
         return 0.0
@@ -107,7 +107,7 @@ def _present(term: str, have: set[str]) -> bool:
     return any(len(h) >= 5 and (h.startswith(term) or term.startswith(h)) for h in have)
 
 
-def _sentences(index: Index, query: Query, hits: list[Hit], p: ReaderParams) -> list[_Scored]:
+def _sentences(index: SearchIndex, query: Query, hits: list[Hit], p: ReaderParams) -> list[_Scored]:
     seen, out = set(), []
     for rank, hit in enumerate(hits[: p.hits]):
         art = index.entry_of(hit.chunk.article_id)
@@ -116,7 +116,7 @@ def _sentences(index: Index, query: Query, hits: list[Hit], p: ReaderParams) -> 
             if s.id in seen:
                 continue
             seen.add(s.id)
-            cos = float(np.dot(index.sentence_vecs[index.sentence_row[s.id]], query.vec))
+            cos = float(np.dot(index.sentence_vector(index.sentence_row[s.id]), query.vec))
             ovl = _overlap(index, query, s)
             out.append(_Scored(s, cos, ovl, cos + p.w_overlap * ovl + p.w_rank / (1 + rank)))
     out.sort(key=lambda x: -x.score)
@@ -127,17 +127,6 @@ _WH_HEAD = re.compile(
     r"\b(?:which|what|как(?:ой|ая|ое|ие|ого|ому|им|ом|ую|их|ими)|котор\w+)\s+((?:[^\W\d_]+\s+)?[^\W\d_]+)",
     re.IGNORECASE,
 )
-_CYR_LAT = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya".split(),
-    )
-)
-
-
-def translit(word: str) -> str:
-    """Cyrillic -> Latin letters, so "Блинкен" can be seen to repeat "Blinken"."""
-    return "".join(_CYR_LAT.get(ch, ch) for ch in word.lower()).replace("_", "")
 
 
 def _question_terms(query: Query) -> tuple[set[str], set[str]]:
@@ -145,7 +134,7 @@ def _question_terms(query: Query) -> tuple[set[str], set[str]]:
     which/what/какой question asks for: "По каким [соглашениям]" is answered by "Минским
     соглашениям", so those words in a span do not mean the question already says it)."""
     words = set(lexical.words(query.text))
-    terms = words | set(query.tokens) | {translit(w) for w in words}
+    terms = words | set(query.tokens) | {lexical.translit(w) for w in words}
     head = set()
     for m in _WH_HEAD.finditer(query.text):
         for w in lexical.words(m.group(1)):
@@ -190,10 +179,10 @@ def _span_score(
         return None
     stems = lexical.tokens(" ".join(words), lang)
     known = terms - head
-    inside = sum(1 for w in words if w in known or translit(w) in known)
+    inside = sum(1 for w in words if w in known or lexical.translit(w) in known)
     inside += sum(1 for s in stems if s in known)
     share = min(1.0, inside / (len(words) + len(stems)))
-    if all(w in terms or translit(w) in terms for w in words):
+    if all(w in terms or lexical.translit(w) in terms for w in words):
         return None  # the question already says it
     context = _context(tokens, span, p.window)
     length = max(0, len(words) - 5) * 0.05
@@ -203,7 +192,7 @@ def _span_score(
 
 
 def choices(
-    index: Index, query: Query, hits: list[Hit], p: ReaderParams
+    index: SearchIndex, query: Query, hits: list[Hit], p: ReaderParams
 ) -> tuple[str, list[Choice]]:
     """(question type, the best span of each of the best sentences, best first)."""
     qtype = spans.question_type(query.text, query.lang)
@@ -231,7 +220,7 @@ def choices(
 
 
 def choose(
-    index: Index, query: Query, hits: list[Hit], p: ReaderParams
+    index: SearchIndex, query: Query, hits: list[Hit], p: ReaderParams
 ) -> tuple[str, Choice | None]:
     """(question type, best sentence and span) before any abstention."""
     qtype, found = choices(index, query, hits, p)
@@ -249,7 +238,11 @@ def confidence(query: Query, c: Choice, p: ReaderParams) -> float:
 
 
 def read(
-    index: Index, query: Query, hits: list[Hit], min_score: float, p: ReaderParams = ReaderParams()
+    index: SearchIndex,
+    query: Query,
+    hits: list[Hit],
+    min_score: float,
+    p: ReaderParams = ReaderParams(),
 ) -> Answer:
     """The best typed span in the best sentences, or Answer(text=None) below ``min_score``."""
     qtype, found = choices(index, query, hits, p)

@@ -18,10 +18,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import lang as langmod
-from qa import pipeline, spans
+from qa import pipeline
 from qa.config import Settings
-from qa.types import QAError
+from qa.errors import QAError
+from qa.ingest import lang as langmod
+from qa.read import spans
 
 _PUNCT = set(string.punctuation) | set("«»„“”‘’—–…№")
 
@@ -157,7 +158,7 @@ def _answer_row(q: Question, ans, threshold: float) -> dict:
 
 def evaluate_questions(pipe, questions: list[Question], progress=None) -> list[dict]:
     """One row per (cell, question) with its retrieval rank and answer scores."""
-    from qa import corpus as corpusmod
+    from qa.ingest import corpus as corpusmod
 
     threshold = pipe.settings.min_score
     rows = []

@@ -6,8 +6,8 @@ then run as an unprivileged user (``nobody`` by default), owning their data dire
 server listens on 127.0.0.1 only, on a free port, with no Unix socket (no shared socket
 directory to own), and trusts local connections: a development server, not a production one.
 
-    python -m qa.pgserver start /tmp/qa-pg/node     # prints the DSN; the server keeps running
-    python -m qa.pgserver stop /tmp/qa-pg/node
+    python -m qa.store.postgres.server start /tmp/qa-pg/node     # prints the DSN; the server keeps running
+    python -m qa.store.postgres.server stop /tmp/qa-pg/node
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.types import QAError
+from qa.errors import QAError
 
 HOST = "127.0.0.1"
 SUPERUSER = "qa"
@@ -213,7 +213,7 @@ def remove(server: Server) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] not in ("start", "stop"):
-        print("usage: python -m qa.pgserver start|stop DATADIR", file=sys.stderr)
+        print("usage: python -m qa.store.postgres.server start|stop DATADIR", file=sys.stderr)
         return 2
     datadir = Path(argv[1]).resolve()
     try:
@@ -223,7 +223,7 @@ def main(argv: list[str]) -> int:
             port = int((datadir / "postmaster.pid").read_text().splitlines()[3])
             Server(datadir, port).stop()
     except (QAError, OSError, IndexError, ValueError) as e:
-        print(f"qa.pgserver: error: {e}", file=sys.stderr)
+        print(f"qa.store.postgres.server: error: {e}", file=sys.stderr)
         return 1
     return 0
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from qa.config import Settings
-from qa.embedder import DIM, Embedder
+from qa.embed.embedder import DIM, Embedder
 
 BATCH = 256  # texts per task: big enough to amortize scheduling, small enough to balance
 _MODELS: dict[tuple, Embedder] = {}  # per worker process

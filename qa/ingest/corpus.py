@@ -13,16 +13,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import clean, dates, htmltext, lang
-from qa.types import Article, QAError
+from qa.errors import CorpusError
+from qa.ingest import clean, dates, lang
+from qa.ingest import html as htmltext
+from qa.types import Article
 
 SUFFIXES = (".txt", ".md", ".html", ".htm")
 MAX_BYTES = 5_000_000
 META_KEYS = ("title", "url", "outlet", "published", "language", "translation_of")
-
-
-class CorpusError(QAError):
-    """A corpus file that cannot be read; the message names the file and what to do."""
 
 
 @dataclass(frozen=True)

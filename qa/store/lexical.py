@@ -100,7 +100,7 @@ class LexicalIndex:
             return []
         # bm25s leaves equal scores (wire copies) in arbitrary order, and sums in float32, so
         # equal documents can differ in the last bit. Scores equal to 5 decimals, earlier row
-        # first, make rankings reproducible and the same on every backend (qa.pgindex). A few
+        # first, make rankings reproducible and the same on every backend (qa.store.postgres.index). A few
         # extra rows let ties at the cut be ordered too.
         depth = min(k + TIE_DEPTH, len(self.rows))
         docs, scores = self.bm25.retrieve([known], k=depth, show_progress=False, n_threads=1)
@@ -126,3 +126,16 @@ class LexicalIndex:
         if (folder / "bm25").exists():
             bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
         return cls(meta["lang"], rows, bm25, meta["df"], meta["n"])
+
+
+_CYR_LAT = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya".split(),
+    )
+)
+
+
+def translit(word: str) -> str:
+    """Cyrillic -> Latin letters, so "Блинкен" can be seen to repeat "Blinken"."""
+    return "".join(_CYR_LAT.get(ch, ch) for ch in word.lower()).replace("_", "")

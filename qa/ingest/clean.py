@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa import dates
+from qa.ingest import dates
 
 # A line made only of these words is chrome, whatever the site.
 _CHROME_LINE = re.compile(

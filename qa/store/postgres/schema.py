@@ -13,7 +13,7 @@ import re
 
 from psycopg import sql
 
-from qa.types import QAError
+from qa.errors import QAError
 
 DIM = 384
 DATA_TABLES = ("articles", "chunks", "sentences", "postings")
@@ -40,7 +40,7 @@ _LOCAL = {
     "stats": "lang text PRIMARY KEY, n bigint NOT NULL, total_len bigint NOT NULL",
 }
 # HNSW graphs (pgvector) are built once a table reaches this many rows, like the FAISS
-# backend's switch to IVF; below it every search is an exact scan (see qa.pgindex).
+# backend's switch to IVF; below it every search is an exact scan (see qa.store.postgres.index).
 ANN_MIN = 100_000
 HNSW_M, HNSW_EF_CONSTRUCTION = 16, 64
 # Candidates an HNSW search keeps: the retriever asks for up to 4 * 50 chunks and 2 * 200
@@ -235,7 +235,7 @@ def init(dsn: str | None, shards: list[str], schema: str) -> str:
     """`qa pg-init`: the tables on one node, or on a coordinator and its shards."""
     from psycopg.conninfo import conninfo_to_dict
 
-    from qa.pgindex import connect
+    from qa.store.postgres.connect import connect
 
     check_schema(schema)
     with connect(dsn) as conn:

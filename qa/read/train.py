@@ -1,4 +1,4 @@
-"""`qa train-reader`: fine-tune the span reader (qa/span_model.py) on the XQuAD dev split.
+"""`qa train-reader`: fine-tune the span reader (qa/read/span_model.py) on the XQuAD dev split.
 
 Seeded and reproducible on 2 CPU cores. Articles are split before anything else (see
 `evaluate.split_of`): "train" articles train the model, "tune" articles choose how the reader
@@ -23,7 +23,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa import chunker, e5export, evaluate, span_model
+from qa.embed import e5export
+from qa.eval import squad as evaluate
+from qa.ingest import chunker
+from qa.read import span_model
 
 LANGS = ("en", "ru")
 

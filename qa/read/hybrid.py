@@ -1,5 +1,5 @@
-"""The hybrid reader: the trained span model (qa.span_model) reads the best sentences the
-sentence ranking of qa.reader found, and that ranking decides between them.
+"""The hybrid reader: the trained span model (qa.read.span_model) reads the best sentences the
+sentence ranking of qa.read.typed found, and that ranking decides between them.
 
 Chosen on the "tune" articles of the XQuAD dev split by bench/reader_combine.py (see README):
 given the right sentence the model's span is far better than the typed extractor's, but it
@@ -14,15 +14,14 @@ from __future__ import annotations
 import math
 import re
 
-from qa import spans
-from qa.index import Index
-from qa.reader import FIT, Choice, ReaderParams, _sentences, finish
-from qa.retriever import Query
-from qa.types import Answer, Hit, Sentence
+from qa.read import spans
+from qa.read.typed import FIT, Choice, ReaderParams, _sentences, finish
+from qa.store.base import SearchIndex
+from qa.types import Answer, Hit, Query, Sentence
 
 
 def read(
-    index: Index, query: Query, hits: list[Hit], min_score: float, p: ReaderParams, model
+    index: SearchIndex, query: Query, hits: list[Hit], min_score: float, p: ReaderParams, model
 ) -> Answer:
     """The best span the model finds in the best sentences, or Answer(text=None)."""
     qtype, found = span_choices(index, query, hits, model, p)
@@ -30,7 +29,7 @@ def read(
     return finish(index, query, hits, qtype, found, lambda c: confidence(query, c, p), min_score)
 
 
-def span_choices(index: Index, query: Query, hits: list[Hit], model, p: ReaderParams):
+def span_choices(index: SearchIndex, query: Query, hits: list[Hit], model, p: ReaderParams):
     """(question type, the span model's best span in each of the best sentences, best first
     by its margin over "no answer", kept in ``Choice.total``).
 

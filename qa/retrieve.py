@@ -3,21 +3,9 @@ results fused by weighted reciprocal rank, overlapping windows and wire copies c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
-
-from qa import lexical
-from qa.index import Index
-from qa.types import Chunk, Hit
-
-
-@dataclass(frozen=True)
-class Query:
-    text: str
-    lang: str
-    vec: np.ndarray  # e5 query embedding, normalized
-    tokens: tuple[str, ...]  # stemmed content words in the question's language
+from qa.store import lexical
+from qa.store.base import SearchIndex
+from qa.types import Chunk, Hit, Query
 
 
 def fuse(
@@ -44,7 +32,7 @@ def _overlaps(a: Chunk, b: Chunk) -> bool:
     )
 
 
-def collapse(index: Index, ranked: list[tuple[int, tuple]], limit: int) -> list[Hit]:
+def collapse(index: SearchIndex, ranked: list[tuple[int, tuple]], limit: int) -> list[Hit]:
     """Best-first hits without overlapping windows of one article; a passage repeated verbatim
     in other articles (wire copies) becomes one hit listing them in ``also_in``."""
     hits: list[Hit] = []
@@ -74,7 +62,7 @@ def collapse(index: Index, ranked: list[tuple[int, tuple]], limit: int) -> list[
 
 
 def retrieve(
-    index: Index,
+    index: SearchIndex,
     query: Query,
     *,
     candidates: int,
