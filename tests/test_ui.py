@@ -24,6 +24,7 @@ from qa import pipeline
 from qa.cli import cli
 from qa.config import Settings
 from qa.web import app as ui
+from qa.web import views
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -106,7 +107,7 @@ def _obj(sentence: str, title: str = HOSTILE, lang: str = "en") -> dict:
 
 
 def test_answer_markdown_escapes_corpus_text():
-    md = ui.answer_markdown(_obj(f"Before {HOSTILE} Zeb after's."))
+    md = views.answer_markdown(_obj(f"Before {HOSTILE} Zeb after's."))
     # Only our own tags survive as tags; every "<" from the corpus is an entity.
     tags = set(re.findall(r"<(/?\w+)", md))
     assert tags <= {"strong", "/strong", "details", "/details", "summary", "/summary"}, tags
@@ -122,27 +123,30 @@ def test_answer_markdown_escapes_corpus_text():
 def test_answer_markdown_no_answer_in_question_language():
     for lang in ("en", "ru"):
         obj = {"question": "q", "language": lang, "answer": None, "passages": []}
-        assert ui.answer_markdown(obj) == ui._md(ui.render.NO_ANSWER[lang])
+        assert views.answer_markdown(obj) == views.md(ui.render.NO_ANSWER[lang])
     obj = _obj("Zeb.", lang="ru")
-    assert "Источники (1)" in ui.answer_markdown(obj)
+    assert "Источники (1)" in views.answer_markdown(obj)
 
 
 def test_article_href_and_marked_text():
-    assert ui.article_href("a/b?c") == "/article/a%2Fb%3Fc"
+    assert views.article_href("a/b?c") == "/article/a%2Fb%3Fc"
     assert (
-        ui.article_href("x", 3, 9, (4, 5)) == "/article/x?start=3&end=9&span_start=4&span_end=5#p-3"
+        views.article_href("x", 3, 9, (4, 5))
+        == "/article/x?start=3&end=9&span_start=4&span_end=5#p-3"
     )
     text = "ab<i>cd</i>ef"
-    assert ui.marked_text(text, 2, 11, (5, 7)) == (
+    assert views.marked_text(text, 2, 11, (5, 7)) == (
         'ab<mark id="p-2">&lt;i&gt;<strong>cd</strong>&lt;/i&gt;</mark>ef'
     )
     for bad in [(-1, 3), (3, 2), (0, 99), (None, 3)]:
-        assert ui.marked_text(text, *bad) == "ab&lt;i&gt;cd&lt;/i&gt;ef"
-    assert ui.marked_text(text, 0, 2, (1, 99)) == '<mark id="p-0">ab</mark>&lt;i&gt;cd&lt;/i&gt;ef'
+        assert views.marked_text(text, *bad) == "ab&lt;i&gt;cd&lt;/i&gt;ef"
+    assert (
+        views.marked_text(text, 0, 2, (1, 99)) == '<mark id="p-0">ab</mark>&lt;i&gt;cd&lt;/i&gt;ef'
+    )
 
 
 def test_safe_http():
-    assert ui._safe_http("https://tass.com/a?b=1") == "https://tass.com/a?b=1"
+    assert views._safe_http("https://tass.com/a?b=1") == "https://tass.com/a?b=1"
     for bad in [
         "javascript:alert(1)",
         "data:text/html,x",
@@ -150,7 +154,7 @@ def test_safe_http():
         'http://a" onmouseover=x',
         None,
     ]:
-        assert ui._safe_http(bad) is None
+        assert views._safe_http(bad) is None
 
 
 def test_serve_port_in_use(tmp_path):
@@ -236,8 +240,8 @@ def test_gradio_client_chat(server):
     for question, lang in [(ISSUE_EN, "both"), (ISSUE_RU, "ru"), ("Какая погода на Марсе?", "ru")]:
         md = client.predict(question, lang, api_name="/chat")
         obj = json.loads(api(server, question, lang=lang)[1])
-        assert md == ui.answer_markdown(obj)  # the chat and the JSON route agree
-    assert md.startswith(ui._md(ui.render.NO_ANSWER["ru"]))
+        assert md == views.answer_markdown(obj)  # the chat and the JSON route agree
+    assert md.startswith(views.md(ui.render.NO_ANSWER["ru"]))
 
 
 @pytest.mark.slow
