@@ -61,7 +61,7 @@ def _flat(s: str) -> str:
 
 
 def md(s: str) -> str:
-    return render.escapemd(_flat(s))
+    return render.escape_md(_flat(s))
 
 
 def _source_md(a: dict, href: str) -> str:
