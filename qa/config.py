@@ -53,6 +53,10 @@ class Settings:
     embed_workers: int = 0
     dask_scheduler: str | None = None
 
+    def __post_init__(self):
+        for name in ("corpus", "index", "model_cache"):  # accept str paths from Python callers
+            object.__setattr__(self, name, Path(getattr(self, name)))
+
     def with_(self, **changes) -> Settings:
         """A copy with the given fields changed; None values are ignored (unset CLI flags)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -47,7 +47,7 @@ def eval_(
       qa eval xquad-dev.ru.json --json > оценка.json     # только русские вопросы
       qa eval xquad-dev.en.json xquad-dev.ru.json --split heldout --reader typed
     """
-    from qa.eval import squad as evaluate
+    from qa.eval import run as evaluate
 
     log = logger(settings)
     settings = settings.with_(reader=reader)
