@@ -35,9 +35,10 @@ class Settings:
     # answers 75% of questions and 7% of those whose paragraph was withheld; the hybrid reader
     # (tune articles) 75% and 16%, but its answers are much better (see README).
     min_score: float = 0.4
-    # "hybrid": the trained span reader proposes spans, the typed extractor reranks and snaps
-    # them (best on the held-out XQuAD articles, see README); "typed": the typed extractor
-    # alone (no second model in memory); "span": the span reader alone.
+    # "hybrid": the trained span reader reads the best 4 sentences of the sentence ranking,
+    # which decides between its spans (best on the held-out XQuAD articles, docs/quality.md);
+    # "typed": the typed extractor alone (no second model in memory); "span": the span reader
+    # alone.
     reader: str = "hybrid"
     quiet: bool = False
     batch_size: int = 32
