@@ -1,157 +1,36 @@
-"""The `qa` command: help on every command, exit codes, one-line errors, the --json contract."""
+"""The `qa` command on the real model and the real index: the --json contract, `qa show`
+confirming offsets, bad questions, stdin batches, a damaged index, incremental `qa build`.
+Help, usage errors and failures without an index: tests/unit/cli/."""
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from qa.cli import cli
+from tests.clirun import ARTICLE_KEYS, assert_fails, check_contract, run
+
+pytestmark = pytest.mark.slow
 
 ISSUE_EN = "When did the US send its written response?"
 ISSUE_RU = "Когда США передали России письменный ответ?"
-TOP_KEYS = {"question", "language", "answer", "passages"}
-ANSWER_KEYS = {"text", "score", "start", "end", "sentence", "article"}
-ARTICLE_KEYS = {"id", "path", "title", "outlet", "published", "language", "url"}
-PASSAGE_KEYS = {"text", "score", "start", "end", "article", "also_in"}
 QA_BIN = Path(sys.executable).parent / "qa"
-
-runner = CliRunner()
-
-
-def run(*args, input=None, env=None):
-    return runner.invoke(cli, [str(a) for a in args], input=input, env=env)
 
 
 def where(settings) -> list[str]:
     return ["--index", str(settings.index), "--corpus", str(settings.corpus), "-q"]
 
 
-def assert_fails(result, *needles):
-    """Exit 1, one line on stderr naming the problem, nothing on stdout, no traceback."""
-    out = f"stdout={result.stdout!r} stderr={result.stderr!r} exc={result.exception!r}"
-    assert result.exit_code == 1, out
-    assert result.exception is None or isinstance(result.exception, SystemExit), out
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("qa: error:"), out
-    assert "Traceback" not in result.stderr + result.stdout
-    assert result.stdout == "", out
-    for n in needles:
-        assert n in result.stderr, out
-
-
-def check_contract(obj: dict) -> None:
-    assert TOP_KEYS <= obj.keys()
-    if obj["answer"] is not None:
-        assert ANSWER_KEYS <= obj["answer"].keys()
-        assert ARTICLE_KEYS <= obj["answer"]["article"].keys()
-    for p in obj["passages"]:
-        assert PASSAGE_KEYS <= p.keys()
-        assert ARTICLE_KEYS <= p["article"].keys()
-        for other in p["also_in"]:
-            assert ARTICLE_KEYS <= other.keys()
-
-
-# ---- help and usage (no model, no index) ---------------------------------------------------
-
-COMMANDS = sorted(cli.commands)
-
-
-def test_commands_exist():
-    assert {"build", "ask", "show"} <= set(COMMANDS)
-
-
-@pytest.mark.parametrize("flag", ["--help", "-h"])
-@pytest.mark.parametrize("name", COMMANDS)
-def test_every_command_has_help(name, flag):
-    result = run(name, flag)
-    assert result.exit_code == 0, result.output
-    assert "Usage:" in result.stdout
-    doc = (cli.commands[name].help or "").strip()
-    assert doc and doc.split("\n")[0][:40] in " ".join(result.stdout.split())
-    # House style: the help carries an example in each language.
-    assert re.search(r"[a-zA-Z]", doc) and re.search(r"[а-яА-ЯёЁ]", doc), doc
-    if name != "train-reader":  # it reads XQuAD, not a corpus or an index
-        for opt in ("--index", "--corpus"):
-            assert opt in result.stdout
-
-
-def test_group_help_and_version():
-    result = run("--help")
-    assert result.exit_code == 0
-    for name in COMMANDS:
-        assert name in result.stdout
-    assert run("--version").exit_code == 0
-
-
-def test_group_help_names_only_real_commands():
-    """The examples in `qa --help` must run: every `qa <command>` it shows exists."""
-    shown = set(re.findall(r"^\s*qa (\w+)", run("--help").stdout, re.M))
-    assert shown and shown <= set(COMMANDS), shown - set(COMMANDS)
-
-
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["ask", "--bogus", "x"],
-        ["--bogus"],
-        ["no-such-command"],
-        ["ask"],
-        ["ask", "-k", "0", "x"],
-        ["ask", "--lang", "fr", "x"],
-        ["ask", "--reader", "bert", "x"],
-        ["train-reader", "--epochs", "0"],
-        ["build", "--bogus"],
-        ["show"],
-    ],
-)
-def test_usage_errors_exit_2(args, tmp_path):
-    result = run(*args, "--index", tmp_path / "i") if args[0] != "--bogus" else run(*args)
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-
-
-def test_bad_env_value_is_one_line(tmp_path):
-    result = run("ask", "x", "--index", tmp_path, env={"QA_K": "five"})
-    assert_fails(result, "QA_K")
-    result = run("ask", "x", "--index", tmp_path, env={"QA_READER": "bert"})
-    assert_fails(result, "QA_READER")
-
-
-# ---- expected failures without an index ------------------------------------------------------
-
-
+@pytest.mark.slow
 def test_ask_without_index(tmp_path):
+    """The real model: `qa ask` embeds the question before it opens the index (unit twin:
+    tests/unit/cli/test_ask.py)."""
     result = run("ask", ISSUE_EN, "--index", tmp_path / "none", "--corpus", tmp_path)
     assert_fails(result, "qa build")
-
-
-def test_show_without_index(tmp_path):
-    assert_fails(run("show", "abc", "--index", tmp_path / "none"), "qa build")
-
-
-def test_build_empty_corpus(tmp_path):
-    (tmp_path / "corpus").mkdir()
-    result = run("build", "--json", "--corpus", tmp_path / "corpus", "--index", tmp_path / "i")
-    assert_fails(result, "no readable articles")
-
-
-def test_build_missing_corpus(tmp_path):
-    result = run("build", "--corpus", tmp_path / "nope", "--index", tmp_path / "i")
-    assert_fails(result, "--corpus")
-
-
-def test_build_only_unreadable_files(tmp_path):
-    (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / "x.txt").write_bytes(b"\x00\x01\x02")
-    result = run("build", "--json", "--corpus", tmp_path / "corpus", "--index", tmp_path / "i")
-    assert_fails(result, "no readable articles")
 
 
 # ---- the real index ------------------------------------------------------------------------

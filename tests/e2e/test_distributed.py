@@ -40,10 +40,9 @@ def test_dask_workers_embed_like_one_process(embedder, real_settings, monkeypatc
 
 def test_build_with_embed_workers(embedder, model_cache, tmp_path):
     """`qa build --embed-workers 2`: the index holds the vectors an in-process build makes."""
-    from test_index import ARTICLES
-
     from qa import pipeline
     from qa.config import Settings
+    from tests.samples import ARTICLES
 
     corpus = tmp_path / "corpus"
     for rel in ("en/geneva.txt", "ru/geneva.txt"):

@@ -1,16 +1,15 @@
-"""The web UI (`qa serve`): rendering and escaping, the JSON route against `qa ask --json`, the
+"""The web UI (`qa serve`) on the real model: the JSON route against `qa ask --json`, the
 gradio_client path, a bounded load test, index reload without restart, and real headless
 Chromium asking English and Russian questions and opening citations, including an article full
-of hostile HTML. One server (a real `qa serve` subprocess) serves the whole module."""
+of hostile HTML. One server (a real `qa serve` subprocess) serves the whole module. Rendering
+and escaping without a server: tests/unit/web/test_views.py."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import os
-import re
 import shutil
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -26,7 +25,9 @@ from qa.config import Settings
 from qa.web import app as ui
 from qa.web import views
 
-ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 ISSUE_EN = "When did the US send its written response?"
 ISSUE_RU = "Когда США передали России письменный ответ?"
@@ -71,107 +72,6 @@ def get(url: str) -> tuple[int, dict, str]:
 def api(base: str, q: str, **params) -> tuple[int, str]:
     status, _, body = get(f"{base}/api/ask?{urllib.parse.urlencode({'q': q, **params})}")
     return status, body
-
-
-# ---- rendering, no server ---------------------------------------------------------------------
-
-HOSTILE = '<script>alert(1)</script> <img src="http://x.invalid/p.gif" onerror=alert(2)> [a](javascript:alert(3)) **b** $x$'
-
-
-def _article(**kw) -> dict:
-    base = {"id": "abc", "path": "en/a.txt", "title": "T", "outlet": "O", "published": None}
-    return {**base, "language": "en", "url": None, **kw}
-
-
-def _obj(sentence: str, title: str = HOSTILE, lang: str = "en") -> dict:
-    art = _article(title=title, outlet="<b>O</b>", language=lang)
-    start = sentence.index("Zeb")
-    return {
-        "question": "q",
-        "language": lang,
-        "answer": {
-            "text": "Zeb",
-            "score": 0.9,
-            "start": 100 + start,
-            "end": 100 + start + 3,
-            "sentence": sentence,
-            "sentence_start": 100,
-            "sentence_end": 100 + len(sentence),
-            "article": art,
-            "also_in": [_article(id="def", title="Copy <i>x</i>")],
-        },
-        "passages": [
-            {"text": sentence, "score": 0.5, "start": 90, "end": 300, "article": art, "also_in": []}
-        ],
-    }
-
-
-def test_answer_markdown_escapes_corpus_text():
-    md = views.answer_markdown(_obj(f"Before {HOSTILE} Zeb after's."))
-    # Only our own tags survive as tags; every "<" from the corpus is an entity.
-    tags = set(re.findall(r"<(/?\w+)", md))
-    assert tags <= {"strong", "/strong", "details", "/details", "summary", "/summary"}, tags
-    assert "&lt;script&gt;" in md and "&lt;img" in md
-    assert "](javascript" not in md and "\\[a\\]\\(javascript" in md
-    assert "<strong>Zeb</strong>" in md
-    assert "after's" in md  # apostrophes stay readable (no "&#x27;" on screen)
-    links = re.findall(r"\]\(([^)]*)\)", md)
-    assert links and all(link.startswith("/article/") for link in links), links
-    assert "Sources (1)" in md and "also in:" in md
-
-
-def test_answer_markdown_no_answer_in_question_language():
-    for lang in ("en", "ru"):
-        obj = {"question": "q", "language": lang, "answer": None, "passages": []}
-        assert views.answer_markdown(obj) == views.md(ui.render.NO_ANSWER[lang])
-    obj = _obj("Zeb.", lang="ru")
-    assert "Источники (1)" in views.answer_markdown(obj)
-
-
-def test_article_href_and_marked_text():
-    assert views.article_href("a/b?c") == "/article/a%2Fb%3Fc"
-    assert (
-        views.article_href("x", 3, 9, (4, 5))
-        == "/article/x?start=3&end=9&span_start=4&span_end=5#p-3"
-    )
-    text = "ab<i>cd</i>ef"
-    assert views.marked_text(text, 2, 11, (5, 7)) == (
-        'ab<mark id="p-2">&lt;i&gt;<strong>cd</strong>&lt;/i&gt;</mark>ef'
-    )
-    for bad in [(-1, 3), (3, 2), (0, 99), (None, 3)]:
-        assert views.marked_text(text, *bad) == "ab&lt;i&gt;cd&lt;/i&gt;ef"
-    assert (
-        views.marked_text(text, 0, 2, (1, 99)) == '<mark id="p-0">ab</mark>&lt;i&gt;cd&lt;/i&gt;ef'
-    )
-
-
-def test_safe_http():
-    assert views._safe_http("https://tass.com/a?b=1") == "https://tass.com/a?b=1"
-    for bad in [
-        "javascript:alert(1)",
-        "data:text/html,x",
-        "//evil",
-        'http://a" onmouseover=x',
-        None,
-    ]:
-        assert views._safe_http(bad) is None
-
-
-def test_serve_port_in_use(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        s.listen()
-        port = s.getsockname()[1]
-        result = CliRunner().invoke(cli, ["serve", "--index", str(tmp_path), "--port", str(port)])
-    assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("qa: error: cannot listen") and "--port" in result.stderr
-
-
-def test_serve_without_index(tmp_path):
-    port = str(load_ui.free_port())
-    result = CliRunner().invoke(cli, ["serve", "--index", str(tmp_path / "none"), "--port", port])
-    assert result.exit_code == 1, result.output
-    assert "qa build" in result.stderr and "Traceback" not in result.output
 
 
 # ---- one real server for the module -----------------------------------------------------------

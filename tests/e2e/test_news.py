@@ -1,12 +1,12 @@
 """News-aware answers: corroboration across outlets and languages, relative dates resolved
-against the article's date, and date/outlet filters (real model, real corpus)."""
+against the article's date, and date/outlet filters (real model, real corpus). Resolving
+relative dates on their own: tests/unit/ingest/test_dates.py."""
 
 from __future__ import annotations
 
 import pytest
 
 from qa import render
-from qa.ingest import dates
 
 pytestmark = pytest.mark.slow
 
@@ -73,34 +73,6 @@ def test_date_filter_changes_the_cited_articles(real_pipeline):
     assert all(p["article"]["published"] >= "2022-02-01" for p in late["passages"])
     assert late["answer"]["text"] == "January 26"
     assert early["answer"] is None or early["answer"]["article"]["published"] <= "2022-01-31"
-
-
-@pytest.mark.parametrize(
-    "text, lang, published, expected",
-    [
-        ("said on Monday", "en", "2022-02-14", "2022-02-14"),
-        ("said on Wednesday", "en", "2022-01-26", "2022-01-26"),
-        ("said on Tuesday", "en", "2022-02-16", "2022-02-15"),
-        ("said yesterday", "en", "2022-02-16", "2022-02-15"),
-        ("заявил в понедельник", "ru", "2022-02-14", "2022-02-14"),
-        ("сказал во вторник", "ru", "2022-02-16", "2022-02-15"),
-        ("сообщил вчера", "ru", "2022-01-26", "2022-01-25"),
-    ],
-)
-def test_relative_days(text, lang, published, expected):
-    (found,) = dates.relative_dates(text, published, lang)
-    assert found["date"] == expected
-    assert text[found["start"] : found["end"]] == found["text"]
-
-
-@pytest.mark.parametrize("text, lang", [("within this week", "en"), ("на этой неделе", "ru")])
-def test_this_week_is_the_articles_week(text, lang):
-    (found,) = dates.relative_dates(text, "2022-01-26", lang)
-    assert (found["from"], found["to"]) == ("2022-01-24", "2022-01-30")
-
-
-def test_no_published_date_no_resolution():
-    assert dates.relative_dates("on Monday", None, "en") == []
 
 
 def test_agreeing_dates_are_not_a_conflict(real_pipeline):

@@ -18,8 +18,8 @@ from qa import render
 
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(__file__).parent / "fixtures"
-ARTIFACTS = Path(__file__).parent / "artifacts"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 QUESTIONS = json.loads((FIXTURES / "seed_questions.json").read_text(encoding="utf-8"))["questions"]
 
 ANSWERABLE = [q for q in QUESTIONS if q["expected"] is not None]

@@ -11,7 +11,7 @@ from qa.config import Settings
 from qa.ingest import chunker, corpus
 from qa.types import Article
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 REAL = corpus.load(ROOT / "corpus")[0]
 
 SIZES = [(Settings().chunk_sentences, Settings().chunk_stride), (1, 1), (2, 1), (5, 2), (4, 4)]

@@ -1,4 +1,5 @@
-"""The hybrid reader (span model + sentence ranking) on the real model and corpus."""
+"""The hybrid reader (span model + sentence ranking) on the real model and corpus. Its span
+tidying and choice logic without the model: tests/unit/read/test_hybrid.py."""
 
 from __future__ import annotations
 
@@ -6,29 +7,8 @@ import pytest
 
 from qa import pipeline
 from qa.read import hybrid
-from qa.read.hybrid import _tidy
 
-
-@pytest.mark.parametrize(
-    "span,expected",
-    [
-        ("January 26,", "January 26"),
-        ("26 января.", "26 января"),
-        ("the U.S.", "the U.S."),
-        ("«Газпром»", "«Газпром»"),
-        ("«Газпром", "Газпром"),
-        ("NATO)", "NATO"),
-        ("(NATO)", "(NATO)"),
-        ('"quoted', "quoted"),
-        ('say "hi"', 'say "hi"'),
-        (", — Лавров", "Лавров"),
-        (",", ""),
-    ],
-)
-def test_tidy_drops_punctuation_subwords_drag_along(span, expected):
-    text = f"xx {span} yy"
-    a, b = _tidy(text, 3, 3 + len(span))
-    assert text[a:b] == expected
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

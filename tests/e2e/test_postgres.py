@@ -20,7 +20,7 @@ from qa.store.postgres import schema as pgschema
 from qa.store.postgres import server as pgserver
 
 pytestmark = pytest.mark.slow
-SEED = Path(__file__).parent / "fixtures" / "seed_questions.json"
+SEED = Path(__file__).resolve().parents[1] / "fixtures" / "seed_questions.json"
 QUESTIONS = [q["question"] for q in json.loads(SEED.read_text())["questions"]]
 
 
@@ -82,7 +82,7 @@ def test_one_node_catalogue_matches(node_pipe, real_pipeline):
     assert [c.id for c in a.chunks] == [c.id for c in b.chunks]
     assert [s.id for s in a.sentences] == [s.id for s in b.sentences]
     row = len(a.sentences) // 2
-    np.testing.assert_allclose(a.sentence_vecs[row], b.sentence_vecs[row], atol=1e-6)
+    np.testing.assert_allclose(a.sentence_vector(row), b.sentence_vector(row), atol=1e-6)
 
 
 def _count(dsn: str, table: str) -> int:
@@ -160,9 +160,8 @@ def test_replica_answers_reads(servers, node_pipe, embedder):
 def test_incremental_build_and_removal(servers, tmp_path):
     """Adding, changing and removing articles embeds only what changed and leaves the same
     index as the FAISS backend built the same way."""
-    from test_index import ARTICLES, NEW, FakeEmbedder
-
     from qa.config import Settings
+    from tests.samples import ARTICLES, NEW, FakeEmbedder
 
     corpus = tmp_path / "corpus"
     for rel, text in ARTICLES.items():
