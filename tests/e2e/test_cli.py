@@ -131,16 +131,6 @@ def test_ask_stdin_two_questions(real_pipeline, real_settings):
         check_contract(o)
 
 
-@pytest.mark.slow
-def test_ask_stdin_bad_line_does_not_stop_batch(real_pipeline, real_settings):
-    lines = f"{ISSUE_EN}\n\n?\n   \n{ISSUE_RU}"  # no newline at the end
-    result = run("ask", "-", "--json", *where(real_settings), input=lines)
-    assert result.exit_code == 1
-    assert [json.loads(x)["question"] for x in result.stdout.splitlines()] == [ISSUE_EN, ISSUE_RU]
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "Traceback" not in result.stderr
-
-
 # ---- a damaged index -----------------------------------------------------------------------
 
 

@@ -46,13 +46,6 @@ def test_need_does_not_hide_other_import_errors(monkeypatch, tmp_path):
     assert errors.need("postgres", "json").dumps([]) == "[]"
 
 
-@pytest.mark.slow  # loads the model before it opens the index
-def test_missing_postgres_extra_is_one_line(monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "psycopg", None)
-    result = run("ask", "Who?", "--backend", "postgres", "--dsn", "postgresql://x@127.0.0.1/x")
-    one_line_error(result, "qa[postgres]")
-
-
 def test_missing_index_is_one_line(tmp_path):
     result = run("show", "abc", "--index", tmp_path / "none")
     one_line_error(result, "qa build")
@@ -61,14 +54,3 @@ def test_missing_index_is_one_line(tmp_path):
 def test_bad_setting_is_one_line(monkeypatch):
     monkeypatch.setenv("QA_K", "many")
     one_line_error(run("show", "abc"), "QA_K")
-
-
-@pytest.mark.slow  # imports torch before it reads the data
-@pytest.mark.parametrize("content", ["not json", '{"data": [{"title": "x"}]}', '{"data": 3}'])
-def test_train_reader_bad_data_is_one_line(tmp_path, content):
-    bad = tmp_path / "bad.json"
-    bad.write_text(content, encoding="utf-8")
-    out = tmp_path / "reader.safetensors"
-    result = run("train-reader", "--data", bad, bad, "--out", out)
-    one_line_error(result, "SQuAD")
-    assert not out.exists()
