@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from qa.config import load_settings, quiet_third_party
-from qa.eval import squad as evaluate
+from qa.eval import run as evaluate
 
 READERS = ("typed", "span", "hybrid")
 CELLS = {"mixed": "EN+RU corpus", "en->ru": "RU paragraphs only", "ru->en": "EN paragraphs only"}

@@ -35,9 +35,10 @@ class Settings:
     # answers 75% of questions and 7% of those whose paragraph was withheld; the hybrid reader
     # (tune articles) 75% and 16%, but its answers are much better (see README).
     min_score: float = 0.4
-    # "hybrid": the trained span reader proposes spans, the typed extractor reranks and snaps
-    # them (best on the held-out XQuAD articles, see README); "typed": the typed extractor
-    # alone (no second model in memory); "span": the span reader alone.
+    # "hybrid": the trained span reader reads the best 4 sentences of the sentence ranking,
+    # which decides between its spans (best on the held-out XQuAD articles, docs/quality.md);
+    # "typed": the typed extractor alone (no second model in memory); "span": the span reader
+    # alone.
     reader: str = "hybrid"
     quiet: bool = False
     batch_size: int = 32
@@ -52,6 +53,10 @@ class Settings:
     # or the workers of the scheduler at dask_scheduler (tcp://127.0.0.1:8786).
     embed_workers: int = 0
     dask_scheduler: str | None = None
+
+    def __post_init__(self):
+        for name in ("corpus", "index", "model_cache"):  # accept str paths from Python callers
+            object.__setattr__(self, name, Path(getattr(self, name)))
 
     def with_(self, **changes) -> Settings:
         """A copy with the given fields changed; None values are ignored (unset CLI flags)."""

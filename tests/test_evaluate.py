@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from qa.eval import run as evaluate_run
 from qa.eval import squad as evaluate
 
 EN = {
@@ -127,11 +128,13 @@ def test_not_squad_is_a_one_line_error(tmp_path):
 @pytest.mark.slow
 def test_tiny_eval_end_to_end_is_deterministic(files, real_settings, tmp_path):
     s = real_settings.with_(quiet=True)
-    runs = [evaluate.run(files, s, workdir=tmp_path / "w", log=lambda m: None) for _ in range(2)]
+    runs = [
+        evaluate_run.run(files, s, workdir=tmp_path / "w", log=lambda m: None) for _ in range(2)
+    ]
     assert runs[0]["summary"] == runs[1]["summary"]
     mixed_en = runs[0]["summary"]["mixed|en|all"]
     assert mixed_en["n"] == 3 and mixed_en["R@1"] == 1.0
     assert runs[0]["summary"]["mixed|ru|all"]["R@1"] == 1.0
     assert {"en->ru|en|all", "ru->en|ru|all", "withheld|en|all"} <= set(runs[0]["summary"])
-    table = evaluate.table(runs[0])
+    table = evaluate_run.table(runs[0])
     assert "mixed" in table and "R@1" in table

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from qa.eval import squad as evaluate
-from qa.read import span_model
+from qa.read import span_model, train_data
 from qa.read import train as train_reader
 from qa.read.span_model import SpanModel
 
@@ -109,7 +109,7 @@ def test_odd_passages_give_offsets_inside_them(model, text):
 def test_splits_are_article_level_and_disjoint():
     seen = {}
     for split in ("train", "tune", "heldout"):
-        paras, pairs = train_reader.load(FILES, split)
+        paras, pairs = train_data.load(FILES, split)
         assert pairs, split
         seen[split] = {p[0].qid for p in pairs}
         contexts = {p[0].context for p in pairs}
@@ -126,8 +126,8 @@ def test_splits_are_article_level_and_disjoint():
 
 @need_xquad
 def test_training_examples_point_at_their_answers():
-    paras, pairs = train_reader.load(FILES, "train")
-    exs = train_reader.examples(paras, pairs[:40], random.Random(0))
+    paras, pairs = train_data.load(FILES, "train")
+    exs = train_data.examples(paras, pairs[:40], random.Random(0))
     pos = [e for e in exs if e.start >= 0]
     neg = [e for e in exs if e.start < 0]
     assert len(pos) == 160 and len(neg) > 100  # 4 language pairings each
@@ -146,8 +146,8 @@ def test_training_examples_point_at_their_answers():
 @need_xquad
 def test_targets_land_on_the_answer_tokens(model):
     _, tok = model._load()
-    paras, pairs = train_reader.load(FILES, "train")
-    exs = [e for e in train_reader.examples(paras, pairs[:30], random.Random(1)) if e.start >= 0]
+    paras, pairs = train_data.load(FILES, "train")
+    exs = [e for e in train_data.examples(paras, pairs[:30], random.Random(1)) if e.start >= 0]
     enc = span_model.encode(tok, [e.question for e in exs], [e.passage for e in exs])
     starts, ends = train_reader._targets(enc, exs)
     shift = len(span_model.P_PREFIX)

@@ -114,7 +114,7 @@ reader_option = click.option(
     "--reader",
     type=click.Choice(READERS),
     default=None,
-    help=f"Answer extractor: hybrid (trained span reader + typed spans), typed or span "
+    help=f"Answer extractor: hybrid (span reader on the best-ranked sentences), typed or span "
     f"[env {env_var('reader')}; default hybrid].",
 )
 

@@ -47,7 +47,7 @@ def eval_(
       qa eval xquad-dev.ru.json --json > оценка.json     # только русские вопросы
       qa eval xquad-dev.en.json xquad-dev.ru.json --split heldout --reader typed
     """
-    from qa.eval import squad as evaluate
+    from qa.eval import run as evaluate
 
     log = logger(settings)
     settings = settings.with_(reader=reader)
@@ -109,8 +109,8 @@ def serve(settings: Settings, host: str, port: int, k: int | None, reader: str |
     "`qa ask` loads).",
 )
 def train_reader(files: tuple[Path, Path], epochs: int, seed: int, out: Path | None):
-    """Train the span reader on the "train" articles of the XQuAD dev split (about 25 min on
-    2 cores). Never needed to use qa: the trained reader ships in qa/models/.
+    """Train the span reader on the "train" articles of the XQuAD dev split (about 17 min on
+    2 idle cores). Never needed to use qa: the trained reader ships in qa/models/.
 
     \b
     Examples:

@@ -13,6 +13,7 @@ import numpy as np
 
 from qa.config import Settings
 from qa.embed.embedder import DIM, Embedder
+from qa.errors import need
 
 BATCH = 256  # texts per task: big enough to amortize scheduling, small enough to balance
 _MODELS: dict[tuple, Embedder] = {}  # per worker process
@@ -27,7 +28,7 @@ def _encode(texts: list[str], cache: str, model_batch: int, threads: int) -> np.
 
 def local_cluster(workers: int, threads: int = 1):
     """A LocalCluster of worker processes bound to 127.0.0.1 (caller closes it)."""
-    from dask.distributed import LocalCluster
+    LocalCluster = need("distributed", "dask.distributed").LocalCluster
 
     return LocalCluster(
         n_workers=workers,
@@ -43,7 +44,7 @@ def local_cluster(workers: int, threads: int = 1):
 def passages(texts: list[str], settings: Settings, client=None):
     """Passage embeddings of ``texts`` (normalized, in order), computed by Dask workers.
     (No progress bar: dask's prints to stdout, which holds results only.)"""
-    from dask.distributed import Client
+    Client = need("distributed", "dask.distributed").Client
 
     if not texts:
         return np.zeros((0, DIM), np.float32)

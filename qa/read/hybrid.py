@@ -15,7 +15,8 @@ import math
 import re
 
 from qa.read import spans
-from qa.read.typed import FIT, Choice, ReaderParams, _sentences, finish
+from qa.read.sentences import ranked
+from qa.read.typed import FIT, Choice, ReaderParams, finish
 from qa.store.base import SearchIndex
 from qa.types import Answer, Hit, Query, Sentence
 
@@ -39,7 +40,7 @@ def span_choices(index: SearchIndex, query: Query, hits: list[Hit], model, p: Re
     sentence its span is far better than the typed extractor's. A span's kind is that of the
     typed candidate it overlaps (or "other"), and FIT of that kind is kept in ``Choice.fit``."""
     qtype = spans.question_type(query.text, query.lang)
-    top = _sentences(index, query, hits, p)[: p.sentences]
+    top = ranked(index, query, hits, p)[: p.sentences]
     out = []
     for sc, g in zip(top, model.guess(query.text, [x.sentence.text for x in top])):
         start, end = _tidy(sc.sentence.text, g.start, g.end)

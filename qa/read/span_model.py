@@ -3,7 +3,7 @@
 `qa train-reader` (qa/read/train.py) fine-tunes the 12 transformer layers of
 multilingual-e5-small plus a 2-logit span head on XQuAD, with the word embeddings frozen. Only
 what differs from the packaged weights ships: those layers and the head in fp16
-(qa/models/reader-delta.safetensors, ~41 MB). Here they are loaded on top of the embeddings of
+(qa/models/reader-delta.safetensors, ~43 MB). Here they are loaded on top of the embeddings of
 the e5 folder qa/embed/e5export.py writes, so nothing is downloaded and nothing is trained at run time.
 
 Scores are logits: a span scores start + end logit, "no answer" scores the two logits of the

@@ -14,12 +14,11 @@ import math
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from qa.read import spans
+from qa.read.sentences import Scored, ranked
 from qa.store import lexical
 from qa.store.base import SearchIndex
-from qa.types import Answer, Hit, Query, Sentence
+from qa.types import Answer, Hit, Query
 
 # How well a span kind answers a question type (rows: question type).
 FIT = {
@@ -64,63 +63,15 @@ class ReaderParams:
     span_conf: tuple[float, ...] = (-1.319, 0.566, 2.349, 3.404, -2.88, -0.05)
 
 
-@dataclass
-class _Scored:
-    sentence: Sentence
-    cos: float
-    overlap: float
-    score: float
-
-
 @dataclass(frozen=True)
 class Choice:
     """The reader's pick and the features its confidence is computed from."""
 
-    scored: _Scored
+    scored: Scored
     span: spans.Span | None
     fit: float
     context: float
     total: float
-
-
-def _overlap(index: SearchIndex, query: Query, sentence: Sentence) -> float:
-    """IDF-weighted share of the question's content words found in the sentence."""
-    if not query.tokens:
-        return 0.0
-    lex = index.lexical.get(query.lang)
-    if sentence.lang == query.lang:
-        have = set(lexical.tokens(sentence.text, sentence.lang))
-    else:  # across languages only names and numbers written alike can match
-        have = set(lexical.words(sentence.text))
-    weights = {t: (lex.idf(t) if lex else 1.0) for t in set(query.tokens)}
-    total = sum(weights.values())
-    return sum(w for t, w in weights.items() if _present(t, have)) / total if total else 0.0
-
-
-def _present(term: str, have: set[str]) -> bool:
-    """Exact stem match, or one stem extends the other (stemmers leave "ukrain" and
-    "ukrainian", "соглашен" and "соглашениям" apart); short stems must match exactly."""
-    if term in have:
-        return True
-    if len(term) < 5:
-        return False
-    return any(len(h) >= 5 and (h.startswith(term) or term.startswith(h)) for h in have)
-
-
-def _sentences(index: SearchIndex, query: Query, hits: list[Hit], p: ReaderParams) -> list[_Scored]:
-    seen, out = set(), []
-    for rank, hit in enumerate(hits[: p.hits]):
-        art = index.entry_of(hit.chunk.article_id)
-        for i in range(*hit.chunk.sentences):
-            s = art.sentences[i]
-            if s.id in seen:
-                continue
-            seen.add(s.id)
-            cos = float(np.dot(index.sentence_vector(index.sentence_row[s.id]), query.vec))
-            ovl = _overlap(index, query, s)
-            out.append(_Scored(s, cos, ovl, cos + p.w_overlap * ovl + p.w_rank / (1 + rank)))
-    out.sort(key=lambda x: -x.score)
-    return out
 
 
 _WH_HEAD = re.compile(
@@ -196,7 +147,7 @@ def choices(
 ) -> tuple[str, list[Choice]]:
     """(question type, the best span of each of the best sentences, best first)."""
     qtype = spans.question_type(query.text, query.lang)
-    scored = _sentences(index, query, hits, p)
+    scored = ranked(index, query, hits, p)
     terms, head = _question_terms(query)
     out = []
     for sc in scored[: p.sentences]:
