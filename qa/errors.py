@@ -29,6 +29,10 @@ class CorpusError(QAError):
     """An article file that cannot be read (binary, not UTF-8, too big, no text)."""
 
 
+class FetchError(QAError):
+    """A web page `qa add URL` cannot take: unreachable, an HTTP error, not HTML, too big."""
+
+
 class BackendError(QAError):
     """The storage backend failed: a lost or refusing PostgreSQL server, a bad DSN."""
 

@@ -26,6 +26,7 @@ class Article:
     date_uncertain: bool = False  # year or day was inferred, not read
     url: str | None = None
     translation_of: str | None = None  # corpus-relative path of the original
+    author: str | None = None  # as the page or sidecar names it
 
 
 @dataclass(frozen=True)

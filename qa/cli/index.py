@@ -56,25 +56,43 @@ def _build_line(summary: dict) -> str:
     )
 
 
+class FileOrURL(click.ParamType):
+    """An existing file or folder, or an address with a scheme (checked when fetched)."""
+
+    name = "FILE|URL"
+
+    def convert(self, value, param, ctx):
+        from qa.ingest import fetch
+
+        if fetch.is_url(str(value)):
+            return str(value)
+        return click.Path(exists=True, path_type=Path).convert(value, param, ctx)
+
+
 @cli.command()
 @common
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("items", nargs=-1, required=True, type=FileOrURL())
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-def add(settings: Settings, paths: tuple[Path, ...], as_json: bool):
+def add(settings: Settings, items: tuple, as_json: bool):
     """Copy article files or folders (.txt, .md, .html, with same-name .json sidecars) into
-    the corpus, in corpus/en/ or corpus/ru/ by their language, and update the index. An article
-    already in the corpus is reported as a duplicate, not added twice.
+    the corpus, or fetch web pages by their http(s) URL, in corpus/en/ or corpus/ru/ by their
+    language, and update the index. A fetched page is stored as HTML with a sidecar holding
+    its URL (the article's link); an HTTP error, a non-HTML answer, a page over 5 MB or a page
+    without article text adds nothing. An article already in the corpus is reported as a
+    duplicate, not added twice.
 
     \b
     Examples:
       qa add ~/Downloads/lavrov-geneva.html        # one article
+      qa add https://tass.com/politics/1401777     # a web page, fetched now
       qa add new/ --json                            # a folder, JSON summary
       qa add статьи/интервью.txt                    # русская статья -> corpus/ru/
+      qa add https://ria.ru/20220126/lavrov.html    # страница по ссылке
     """
     from qa import intake
 
     log = logger(settings)
-    report = intake.add(settings, paths, log=log)
+    report = intake.add(settings, items, log=log)
     if not report.copied and not report.duplicates and report.problems:
         raise QAError(f"nothing added: {report.problems[0]['error']}")
     summary = report.as_dict()

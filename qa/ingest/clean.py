@@ -134,13 +134,22 @@ def _opening(paragraph: str, limit: int = 100) -> str:
     return cut + ("…" if len(paragraph) > len(cut) else "")
 
 
-def find_outlet(raw: str, body: list[str]) -> str | None:
-    """The outlet named in the dateline, else the one the page names most."""
+def dateline_outlet(body: list[str], opening: bool = True) -> str | None:
+    """The outlet named in the dateline ("MOSCOW, February 14. /TASS/."), else (``opening``)
+    in the first two paragraphs."""
     head = " ".join(body[:2])
-    for region in (dates.dateline(head) or "", head):
+    for region in (dates.dateline(head) or "", head if opening else ""):
         for name, aliases in OUTLETS.items():
             if any(re.search(rf"(?<!\w)/?{re.escape(a)}/?(?!\w)", region) for a in aliases):
                 return name
+    return None
+
+
+def find_outlet(raw: str, body: list[str]) -> str | None:
+    """The outlet named in the dateline, else the one the page names most."""
+    named = dateline_outlet(body)
+    if named:
+        return named
     counts = {
         name: sum(len(re.findall(rf"(?<!\w){re.escape(a)}(?!\w)", raw)) for a in aliases)
         for name, aliases in OUTLETS.items()

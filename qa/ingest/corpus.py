@@ -20,7 +20,7 @@ from qa.types import Article
 
 SUFFIXES = (".txt", ".md", ".html", ".htm")
 MAX_BYTES = 5_000_000
-META_KEYS = ("title", "url", "outlet", "published", "language", "translation_of")
+META_KEYS = ("title", "url", "outlet", "published", "language", "translation_of", "author")
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def list_files(root: Path) -> list[Path]:
     )
 
 
-def _decode(path: Path, data: bytes) -> str:
+def _decode(path: str, data: bytes) -> str:
     if b"\x00" in data[:4096]:
         raise CorpusError(f"{path}: binary file, not text; remove it from the corpus")
     try:
@@ -116,29 +116,33 @@ def read_article(root: Path, path: Path) -> tuple[Article, tuple | None]:
     data = path.read_bytes()
     if len(data) > MAX_BYTES:
         raise CorpusError(f"{path}: {len(data)} bytes is over the {MAX_BYTES} byte limit; split it")
-    text = _decode(path, data)
     meta, side_bytes = _sidecar(path)
-    if path.suffix.lower() in (".html", ".htm"):
-        page = htmltext.parse(text)
-        meta = {**page.meta, **meta}
-        text = page.text
+    return parse_article(path.relative_to(root).as_posix(), data, meta, side_bytes, str(path))
+
+
+def parse_article(
+    rel: str, data: bytes, meta: dict, side_bytes: bytes = b"", where: str | None = None
+) -> tuple[Article, tuple | None]:
+    """The Article a file at corpus path ``rel`` with these bytes and sidecar metadata makes
+    (``qa add URL`` reads a page before it is stored); ``where`` names it in error messages."""
+    where = where or rel
+    text = _decode(where, data)
+    page = None
+    if rel.lower().endswith((".html", ".htm")):
+        page = htmltext.parse(text, url=_safe_url(meta.get("url")))
+        meta, text = {**page.meta, **meta}, page.text
+        side_bytes += htmltext.READER.encode()  # a new reader re-reads the page
     else:
         fm, text = _front_matter(text)
         meta = {**fm, **meta}
-        if path.suffix.lower() == ".md":  # markdown headings are lines of their own
+        if rel.lower().endswith(".md"):  # markdown headings are lines of their own
             text = re.sub(r"(?m)^#{1,6}\s+", "", text)
     got = clean.extract(text, meta.get("title"))
-    body = got.body
-    if not body and not got.title:
-        raise CorpusError(f"{path}: no article text found; check the file")
-    rel = path.relative_to(root).as_posix()
-    paragraphs = body if got.title_in_body else [got.title, *body]
+    if (not got.body and not got.title) or (page and not htmltext.has_article(got.body)):
+        raise CorpusError(f"{where}: no article text found; check the {'page' if page else 'file'}")
+    paragraphs = got.body if got.title_in_body else [got.title, *got.body]
     full = "\n\n".join(p for p in paragraphs if p)
-    published, uncertain, partial = _iso_or_none(meta.get("published")), False, None
-    if published is None and got.published:
-        year, month, day = got.published
-        published, uncertain = dates.iso(year, month, day), got.date_uncertain
-        partial = None if published else (month, day)
+    published, uncertain, partial = _published(meta, got)
     language = meta.get("language", "").lower()[:2]
     article = Article(
         id=article_id(rel),
@@ -147,13 +151,36 @@ def read_article(root: Path, path: Path) -> tuple[Article, tuple | None]:
         lang=language if language in lang.LANGS else lang.detect(full),
         text=full,
         content_hash=hashlib.sha256(data + side_bytes).hexdigest()[:16],
-        outlet=_canonical_outlet(meta.get("outlet")) or got.outlet,
+        outlet=_outlet(meta, got, page),
         published=published,
         date_uncertain=uncertain,
         url=_safe_url(meta.get("url")),
         translation_of=meta.get("translation_of"),
+        author=meta.get("author"),
     )
     return article, partial
+
+
+def _published(meta: dict, got: clean.Cleaned) -> tuple[str | None, bool, tuple | None]:
+    """(ISO date or None, year inferred?, (month, day) still awaiting a year): the sidecar's,
+    front matter's or page's structured date, else the dateline or a date stamp in the text."""
+    published = _iso_or_none(meta.get("published"))
+    if published is not None or not got.published:
+        return published, False, None
+    year, month, day = got.published
+    published = dates.iso(year, month, day)
+    return published, got.date_uncertain, None if published else (month, day)
+
+
+def _outlet(meta: dict, got: clean.Cleaned, page: htmltext.Page | None) -> str | None:
+    """The sidecar's or page's outlet; for a web page that names none, the dateline's, then
+    the domain name, before the outlet the text mentions most."""
+    named = _canonical_outlet(meta.get("outlet"))
+    if named or page is None:
+        return named or got.outlet
+    return (
+        clean.dateline_outlet(got.body, opening=False) or _canonical_outlet(page.site) or got.outlet
+    )
 
 
 def _fill_years(articles: list[Article], partial: dict[str, tuple]) -> list[Article]:

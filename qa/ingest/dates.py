@@ -11,12 +11,21 @@ MONTHS_EN = (
 MONTHS_RU = ("январ феврал март апрел ма июн июл август сентябр октябр ноябр декабр").split()
 _MON_EN = r"(January|February|March|April|May|June|July|August|September|October|November|December)"
 _MON_RU = r"(января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
+# Datelines also abbreviate months: "MOSCOW, Jan 26 (Reuters) -", "МОСКВА, 26 янв — РИА Новости."
+_ABBR = dict(
+    jan=1, feb=2, mar=3, apr=4, jun=6, jul=7, aug=8, sep=9, sept=9, oct=10, nov=11, dec=12,
+    янв=1, фев=2, мар=3, апр=4, июн=6, июл=7, авг=8, сен=9, сент=9, окт=10, ноя=11, нояб=11, дек=12,
+)  # fmt: skip
+_DL_MON_EN = rf"({_MON_EN[1:-1]}|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?(?![a-z])"
+_DL_MON_RU = (
+    rf"({_MON_RU[1:-1]}|янв|фев|мар|апр|июн|июл|авг|сент|сен|окт|нояб|ноя|дек)\.?(?![а-яё])"
+)
 # "MOSCOW, January 26 - RIA Novosti", "MOSCOW, February 14. /TASS/", "МОСКВА, 26 января - РИА"
 _DATELINE_EN = re.compile(
-    rf"^([A-ZА-ЯЁ][A-ZА-ЯЁ .'-]{{1,40}}),\s+{_MON_EN}\s+(\d{{1,2}})(?:,\s*(\d{{4}}))?"
+    rf"^([A-ZА-ЯЁ][A-ZА-ЯЁ .'-]{{1,40}}),\s+{_DL_MON_EN}\s+(\d{{1,2}})(?:,\s*(\d{{4}}))?"
 )
 _DATELINE_RU = re.compile(
-    rf"^([A-ZА-ЯЁ][A-ZА-ЯЁ .'-]{{1,40}}),\s+(\d{{1,2}})\s+{_MON_RU}(?:\s+(\d{{4}}))?"
+    rf"^([A-ZА-ЯЁ][A-ZА-ЯЁ .'-]{{1,40}}),\s+(\d{{1,2}})\s+{_DL_MON_RU}(?:\s+(\d{{4}}))?"
 )
 # "14:10, 16 February" / "14:10, 16 февраля 2022"
 _TIME_LINE = re.compile(
@@ -39,17 +48,25 @@ def month_number(word: str) -> int | None:
     return None
 
 
+def _dateline_month(word: str) -> int | None:
+    # Abbreviations first: month_number("мар") would take the stem of "мая" (May).
+    return _ABBR.get(word.lower()) or month_number(word)
+
+
 def is_time_line(line: str) -> bool:
     return bool(_TIME_LINE.match(line))
 
 
 def dateline(paragraph: str) -> str | None:
-    """The dateline at the start of a paragraph ("MOSCOW, January 26 - RIA Novosti."), if any."""
+    """The dateline at the start of a paragraph ("MOSCOW, January 26 - RIA Novosti.",
+    "MOSCOW, February 14. /TASS/."), if any."""
     m = _DATELINE_EN.match(paragraph) or _DATELINE_RU.match(paragraph)
     if not m:
         return None
     end = re.search(r"[.]\s|$", paragraph[m.end() : m.end() + 60])
-    return paragraph[: m.end() + (end.start() if end else 0) + 1]
+    line = paragraph[: m.end() + (end.start() if end else 0) + 1]
+    agency = re.match(r"\s*/[^/\s][^/]{0,30}/\.?", paragraph[len(line) :])  # " /TASS/."
+    return line + agency[0] if agency else line
 
 
 def _valid(y: int, m: int, d: int) -> dt.date | None:
@@ -64,10 +81,10 @@ def _month_day(raw: str, body: list[str]) -> tuple[int | None, int, int] | None:
     for para in body[:3]:
         m = _DATELINE_EN.match(para)
         if m:
-            return (int(m[4]) if m[4] else None, month_number(m[2]), int(m[3]))
+            return (int(m[4]) if m[4] else None, _dateline_month(m[2]), int(m[3]))
         m = _DATELINE_RU.match(para)
         if m:
-            return (int(m[4]) if m[4] else None, month_number(m[3]), int(m[2]))
+            return (int(m[4]) if m[4] else None, _dateline_month(m[3]), int(m[2]))
     for line in raw.splitlines()[:40]:
         m = _TIME_LINE.match(line)
         if m:

@@ -1,133 +1,100 @@
-"""HTML page -> plain text lines and metadata, with the standard library's parser.
+"""HTML page -> article text and metadata, through trafilatura.
 
-Scripts, styles, navigation, headers, footers, forms and asides never reach the text;
-block elements end lines so the cleaner sees the page's structure.
+Our own stdlib reader (dropping nav/header/footer/aside tags, then line rules written for five
+seed pages) kept out only ~52% of the boilerplate snippets of 171 annotated real pages;
+trafilatura, the extractor the field maintains for exactly this, keeps out ~91% at the same
+body recall (docs/extraction.md). So the page's structure is trafilatura's job; what we add on
+top (qa.ingest.clean, qa.ingest.dates) is news-specific: datelines, Russian outlet names, years
+inferred from the text.
+
+Readers' comments are left out: they are not what the outlet reported.
 """
 
 from __future__ import annotations
 
-import html
+import datetime as dt
+import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 
-_SKIP = {
-    "script",
-    "style",
-    "noscript",
-    "nav",
-    "header",
-    "footer",
-    "aside",
-    "form",
-    "button",
-    "svg",
-    "iframe",
-    "template",
-    "figcaption",
-    "select",
-}
-_BLOCK = {
-    "p",
-    "div",
-    "br",
-    "li",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "article",
-    "section",
-    "blockquote",
-    "tr",
-    "table",
-    "ul",
-    "ol",
-    "figure",
-    "time",
-    "main",
-    "pre",
-}
-_META = {
-    "og:title": "title",
-    "og:site_name": "outlet",
-    "article:published_time": "published",
-    "og:url": "url",
-    "datepublished": "published",
-    "date": "published",
-}
+# Part of an HTML article's content hash (qa.ingest.corpus): a new reader or new settings
+# re-read every page on the next incremental build instead of keeping the old extraction.
+READER = "trafilatura-2.3.1/comments-off/1"
 
 
 @dataclass
 class Page:
-    text: str = ""
-    meta: dict = field(default_factory=dict)
+    text: str = ""  # the article's paragraphs, one a line
+    meta: dict = field(default_factory=dict)  # title, outlet, url, published, author: as given
+    site: str | None = None  # the domain name, when the page names no site: a last-resort outlet
 
 
-class _Parser(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.meta: dict = {}
-        self.skip = 0
-        self.in_title = False
-        self.h1: list[str] = []
-        self.in_h1 = False
-        self.pre = 0
-
-    def handle_starttag(self, tag, attrs):
-        a = {k.lower(): (v or "") for k, v in attrs}
-        if tag == "html" and a.get("lang"):
-            self.meta.setdefault("language", a["lang"])
-        elif tag == "meta":
-            key = (a.get("property") or a.get("name") or a.get("itemprop") or "").lower()
-            if key in _META and a.get("content"):
-                self.meta.setdefault(_META[key], a["content"].strip())
-        elif tag == "link" and a.get("rel", "").lower() == "canonical" and a.get("href"):
-            self.meta.setdefault("url", a["href"])
-        if tag in _SKIP:
-            self.skip += 1
-        elif tag == "title":
-            self.in_title = True
-        elif tag == "h1":
-            self.in_h1 = True
-        elif tag == "pre":
-            self.pre += 1
-        if tag in _BLOCK:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in _SKIP and self.skip:
-            self.skip -= 1
-        elif tag == "title":
-            self.in_title = False
-        elif tag == "h1":
-            self.in_h1 = False
-        elif tag == "pre" and self.pre:
-            self.pre -= 1
-        if tag in _BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data):
-        if self.in_title:
-            self.meta.setdefault("page_title", data.strip())
-        if self.skip or self.in_title:
-            return
-        if not self.pre:
-            data = " ".join(data.split("\n"))  # a source line break inside a paragraph is a space
-        if self.in_h1:
-            self.h1.append(data)
-        self.parts.append(data)
+_SEP = re.compile(r"\s+[-–—|:·•]\s+")
 
 
-def parse(source: str) -> Page:
-    p = _Parser()
-    p.feed(source)
-    p.close()
-    lines = [" ".join(line.split()) for line in "".join(p.parts).split("\n")]
-    meta = {k: html.unescape(v) for k, v in p.meta.items() if k != "page_title"}
-    h1 = " ".join("".join(p.h1).split())
-    if "title" not in meta and (h1 or p.meta.get("page_title")):
-        meta["title"] = h1 or p.meta["page_title"]
-    return Page("\n".join(lines), meta)
+def _date_settings() -> dict:
+    # original_date: the publication date, not the last update; max_date: no future dates.
+    # No extensive search: it guesses from any date-like text on the page (related news,
+    # comments) and loads dateparser's every locale (~10 s); our dateline rules read the text.
+    return {
+        "original_date": True,
+        "extensive_search": False,
+        "max_date": dt.date.today().isoformat(),
+    }
+
+
+def parse(source: str, url: str | None = None) -> Page:
+    """The article in an HTML page: its paragraphs and what the page says about it (meta
+    tags, JSON-LD, <time> and date elements, the URL). ``url``: where the page came from."""
+    import trafilatura
+
+    if not re.search(r"<(html|body)[\s>]", source[:4096], re.I):
+        source = f"<html><body>{source}</body></html>"  # a saved fragment: trafilatura wants a page
+    doc = trafilatura.bare_extraction(
+        source,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=True,
+        date_extraction_params=_date_settings(),
+    )
+    if doc is None:
+        return Page()
+    lines = [" ".join(line.split()) for line in (doc.text or "").split("\n")]
+    lines = [line for line in lines if line]
+    meta = {
+        "title": _title(doc.title, lines, doc.sitename),
+        "url": doc.url,
+        "published": doc.date,
+        "author": doc.author,
+    }
+    site = doc.sitename
+    # trafilatura falls back to a domain name ("example.com") when the page names no site.
+    weak = bool(site) and "." in site and " " not in site
+    if site and not weak:
+        meta["outlet"] = site
+    meta = {k: v for k, v in meta.items() if v}
+    return Page("\n".join(lines), meta, site if weak else None)
+
+
+def has_article(paragraphs: list[str]) -> bool:
+    """Whether extracted paragraphs hold any prose: on a page without an article trafilatura's
+    fallbacks return menu items and footer lines, which are short."""
+    return any(len(p.split()) >= 6 or len(p) >= 40 for p in paragraphs)
+
+
+def _title(title: str | None, lines: list[str], site: str | None) -> str | None:
+    """The headline: the page's title without the site's name around it ("Headline - Site
+    Name, 26.01.2022" in og:title and <title>; "Headline" in the <h1>)."""
+    if not title:
+        return None
+    title = " ".join(title.split())
+    first = lines[0] if lines else ""
+    if first and title != first and title.startswith(first) and _SEP.match(title[len(first) :]):
+        return first
+    if site and (m := re.match(rf"^(.*\S){_SEP.pattern}(.*)$", title)):
+        if site.lower() in m[2].lower() and len(m[1]) >= 10:
+            return m[1]
+    if site and (m := re.match(rf"^(.*?){_SEP.pattern}(.*\S)$", title)):
+        if site.lower() in m[1].lower() and len(m[2]) >= 10:
+            return m[2]
+    return title
