@@ -128,14 +128,14 @@ def _blocks(pipe: Pipeline, k: int) -> gr.Blocks:
     until = gr.Textbox(value="", label="Published until · По дату (YYYY-MM-DD)", max_lines=1)
     filters = gr.Accordion("Filters · Фильтры", open=True)  # made here: inside Blocks it renders
     with gr.Blocks(title="qa: questions about the news") as demo:
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=False):
             gr.Markdown(
                 "## qa: questions about the news · вопросы по новостям\n"
                 "Answers are quoted verbatim from the articles, with the passage they came "
                 "from; ask follow-ups. Ответы — дословные цитаты из статей со ссылкой на "
                 "источник; можно задавать уточняющие вопросы."
             )
-            new_chat = gr.Button(NEW_CHAT, variant="secondary", size="md", scale=0, min_width=240)
+            new_chat = gr.Button(NEW_CHAT, variant="secondary", size="sm", scale=0, min_width=260)
         chat = gr.ChatInterface(
             respond,
             chatbot=chatbot,
