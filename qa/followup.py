@@ -24,14 +24,13 @@ import re
 
 from qa.questions import (
     AUX,
-    MONTHS,
     PREPS,
-    WH,
     W,
     bare_phrase,
-    is_name,
+    is_month,
     is_wh,
     is_wh_det,
+    looks_like_name,
     marker,
     name_groups,
     outside_pronouns,
@@ -204,8 +203,8 @@ def _swap_parallel(phrase: str, lang: str, prev: str) -> str | None:
     nums_n = [w for w in ph if _NUM.fullmatch(w.text)]
     if nums_n and len(nums_n) == len(nums_p):  # "And in 2014?" / "А 10 января?"
         out, at = [], 0
-        months_p = [w for w in pw if w.low[:3] in MONTHS[lang]]
-        months_n = [w for w in ph if w.low[:3] in MONTHS[lang]]
+        months_p = [w for w in pw if is_month(w.low, lang)]
+        months_n = [w for w in ph if is_month(w.low, lang)]
         pairs = list(zip(nums_p, nums_n))
         if len(months_p) == len(months_n):
             pairs += list(zip(months_p, months_n))
@@ -216,12 +215,13 @@ def _swap_parallel(phrase: str, lang: str, prev: str) -> str | None:
     if ph[0].low in PREPS[lang]:  # "And about sanctions?": the same preposition's phrase
         return _swap_prep(phrase, ph, prev, pw, lang)
     content = [w for w in ph if w.low not in ("the", "a", "an", "of", "and", "и")]
-    if content and all(is_name([W(0, 0, "x"), w], 1) for w in content):
+    if content and all(looks_like_name(w.text) for w in content):
         return _swap_name(phrase[content[0].start :], prev)
     return _swap_modifier(ph, prev, pw)
 
 
 def _swap_prep(phrase: str, ph: list[W], prev: str, pw: list[W], lang: str) -> str | None:
+    """ "about sanctions" for "about NATO": the previous phrase of the same preposition."""
     for i, w in enumerate(pw):
         if w.low == ph[0].low and i > 0:
             j = i + 1
@@ -257,12 +257,12 @@ def _swap_modifier(ph: list[W], prev: str, pw: list[W]) -> str | None:
 
 def _new_topic(phrase: str, lang: str, prev: str) -> str | None:
     """The previous question word asked about a new topic: "Where were the OSCE
-    consultations?", "Где консультации ОБСЕ?" (Russian needs no verb). None for question
-    words that do not carry over ("how many", "which")."""
+    consultations?", "Где консультации ОБСЕ?" (Russian needs no verb for a place or a time).
+    None for question words that do not carry over ("how many", "which", "кто")."""
     wh, _ = split_wh(prev, lang)
     first = wh_word(wh, lang)
     if lang == "ru":
-        return _finish(f"{wh} {phrase}") if first in WH["ru"] else None
+        return _finish(f"{first} {phrase}") if first in ("где", "когда", "куда", "откуда") else None
     last = words(phrase)[-1].low
     plural = (last.endswith("s") and not last.endswith(("ss", "us"))) or " and " in phrase
     be = "were" if plural else "was"

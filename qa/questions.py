@@ -91,10 +91,19 @@ SUBORDINATE = frozenset(
 )
 PLURAL_EN = frozenset("people children men women police".split())
 MAX_PHRASE = 6  # words: "And the OSCE consultations in Vienna?" is still a phrase, not a question
-MONTHS = {
-    "en": frozenset("jan feb mar apr may jun jul aug sep oct nov dec".split()),
-    "ru": frozenset("янв фев мар апр мая май июн июл авг сен окт ноя дек".split()),
+_MONTH = {
+    "en": re.compile(
+        r"(january|february|march|april|may|june|july|august|september|october|november|"
+        r"december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?"
+    ),
+    "ru": re.compile(
+        r"(январ|феврал|март|апрел|ма[йя]|июн|июл|август|сентябр|октябр|ноябр|декабр)\w*"
+    ),
 }
+
+
+def is_month(word: str, lang: str) -> bool:
+    return bool(_MONTH[lang].fullmatch(word))
 
 
 def is_wh(word: str, lang: str) -> bool:
@@ -152,9 +161,14 @@ _NOT_NAMES = frozenset(
 def is_name(ws: list[W], i: int) -> bool:
     """A capitalised word that is not just the question's first word (nor a month or a day),
     or an acronym."""
-    t = ws[i].text
+    return looks_like_name(ws[i].text, acronym_only=i == 0)
+
+
+def looks_like_name(t: str, acronym_only: bool = False) -> bool:
     acronym = len(t) > 1 and t.isupper() and not t.isdigit()
-    return acronym or (i > 0 and t[:1].isupper() and t.lower() not in _NOT_NAMES)
+    if acronym or acronym_only:
+        return acronym
+    return t[:1].isupper() and t.lower() not in _NOT_NAMES
 
 
 def name_groups(text: str, first: bool = False) -> list[str]:
