@@ -9,8 +9,11 @@ no index.
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 
-from qa import news, retrieve, store
+from qa import followup, news, retrieve, store
 from qa.config import Settings
 from qa.embed.embedder import Embedder
 from qa.errors import UsageError
@@ -19,9 +22,13 @@ from qa.ingest import lang
 from qa.read import typed
 from qa.store import lexical
 from qa.store.base import SearchIndex
-from qa.types import Answer, Query
+from qa.types import Answer, Query, Turn
 
 MAX_QUESTION = 1000  # characters; longer input is a pasted document, not a question
+# Earlier questions replayed for a stateless request (/api/ask?history=, the web chat): a
+# follow-up leans on the turn before it, which leans on its own; chains rarely run longer.
+MAX_HISTORY = 6
+TURN_CACHE = 256  # resolved turns kept, so replaying a chat's history costs no model work
 
 
 def check_question(question: str) -> str:
@@ -44,6 +51,8 @@ class Pipeline:
         self._index: SearchIndex | None = None
         self._store = None  # the backend, opened on first use (a server connection)
         self.span_model = None
+        self._turns: OrderedDict[tuple, Turn] = OrderedDict()
+        self._turns_lock = threading.Lock()
         if settings.reader != "typed":
             from qa.read.span_model import SpanModel
 
@@ -129,17 +138,65 @@ class Pipeline:
         since: str | None = None,
         until: str | None = None,
         outlets: tuple[str, ...] = (),
+        previous: Turn | None = None,
     ) -> Answer:
         """Answer a question: retrieve passages, extract the answer span (or abstain), and
         enrich it with what other articles say. ``since``/``until`` (ISO dates, inclusive) and
-        ``outlets`` restrict the articles."""
-        query = self.query(question)
+        ``outlets`` restrict the articles. With the ``previous`` turn of a conversation, a
+        follow-up is answered as the question it stands for (``Answer.interpreted_as``)."""
+        asked = check_question(question)
+        interpreted = followup.resolve(asked, lang.detect(asked), previous)
+        query = self.query(interpreted or asked)
         # One version for every step: a build may switch CURRENT in between, and the reader
         # looks the hits' articles and sentence vectors up in the version they came from.
         idx = self.index
         exclude = excluded(idx, since, until, outlets)
         hits = self.retrieve(query, max(k or self.settings.k, 5), langs, exclude, idx=idx)
-        return enrich(idx, self.read(query, hits, idx))
+        ans = enrich(idx, self.read(query, hits, idx))
+        return dataclasses.replace(ans, question=asked, interpreted_as=interpreted)
+
+    def converse(
+        self, question: str, history: Sequence[str] = (), k: int | None = None, **where
+    ) -> Answer:
+        """Answer ``question`` as the next turn after the earlier questions ``history``
+        (oldest first), replayed with the same filters; stateless, so the web routes can use
+        it. Earlier questions that are not questions (empty, too long) are skipped."""
+        previous = None
+        for q in list(history)[-MAX_HISTORY:]:
+            try:
+                previous = self._turn(q, previous, k, where)
+            except UsageError:
+                continue
+        ans = self.ask(question, k, previous=previous, **where)
+        self._remember((ans.question, previous, k, _key(where), self.index.version), turn_of(ans))
+        return ans
+
+    def _turn(self, question: str, previous: Turn | None, k, where: dict) -> Turn:
+        key = (check_question(question), previous, k, _key(where), self.index.version)
+        with self._turns_lock:
+            if key in self._turns:
+                self._turns.move_to_end(key)
+                return self._turns[key]
+        turn = turn_of(self.ask(question, k, previous=previous, **where))
+        self._remember(key, turn)
+        return turn
+
+    def _remember(self, key: tuple, turn: Turn) -> None:
+        with self._turns_lock:
+            self._turns[key] = turn
+            while len(self._turns) > TURN_CACHE:
+                self._turns.popitem(last=False)
+
+
+def turn_of(ans: Answer) -> Turn:
+    """What the next question of a conversation may lean on."""
+    return Turn(ans.interpreted_as or ans.question, ans.language, ans.qtype, ans.text)
+
+
+def _key(where: dict) -> tuple:
+    return tuple(
+        sorted((name, v if not isinstance(v, list) else tuple(v)) for name, v in where.items())
+    )
 
 
 def enrich(idx: SearchIndex, ans: Answer) -> Answer:

@@ -16,6 +16,12 @@ NO_ANSWER = {
     "en": "No answer in the articles.",
     "ru": "В статьях нет ответа на этот вопрос.",
 }
+UNDERSTOOD = {"en": "Understood as", "ru": "Вопрос понят как"}
+# The reader's confidence in words for the chat. The reader abstains below 0.4 (Settings
+# min_score); 0.6 splits the answers it gives into the surer and the doubtful half of that
+# range. A judgement, not a per-band calibration.
+LIKELY = 0.6
+CONFIDENCE_WORDS = {"en": ("likely", "uncertain"), "ru": ("вероятно", "не уверен")}
 
 
 def article_json(a: Article) -> dict:
@@ -56,6 +62,7 @@ def answer_json(ans: Answer, k: int) -> dict:
         "passages": [passage_json(articles, h) for h in ans.hits[:k]],
         "question_type": ans.qtype,
         "confidence": ans.score,
+        "interpreted_as": ans.interpreted_as,  # a follow-up as understood; None: as asked
     }
     if ans.text is not None:
         s = ans.sentence
@@ -78,6 +85,19 @@ def answer_json(ans: Answer, k: int) -> dict:
     return out
 
 
+def confidence_word(score: float, lang: str) -> str:
+    likely, uncertain = CONFIDENCE_WORDS.get(lang, CONFIDENCE_WORDS["en"])
+    return likely if score >= LIKELY else uncertain
+
+
+def understood_line(obj: dict) -> str | None:
+    """ "Understood as: ..." for a follow-up answered as another question, else None."""
+    if not obj.get("interpreted_as"):
+        return None
+    label = UNDERSTOOD.get(obj["language"], UNDERSTOOD["en"])
+    return f"{label}: {obj['interpreted_as']}"
+
+
 def source_line(a: dict) -> str:
     bits = [b for b in (a.get("outlet"), a.get("published"), a.get("language")) if b]
     return f"{a['title']} ({', '.join(bits)})" if bits else a["title"]
@@ -85,7 +105,7 @@ def source_line(a: dict) -> str:
 
 def text(obj: dict, bold=("", "")) -> str:
     """Human-readable answer from the JSON object; ``bold`` wraps the span (ANSI on a tty)."""
-    lines = []
+    lines = [understood_line(obj)] if obj.get("interpreted_as") else []
     ans = obj["answer"]
     if ans is None:
         lines.append(NO_ANSWER.get(obj["language"], NO_ANSWER["en"]))

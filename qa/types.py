@@ -89,3 +89,17 @@ class Answer:
     # needs no index; and the index version they come from.
     articles: dict[str, Article] = field(default_factory=dict)
     version: str | None = None
+    # A follow-up's question as the pipeline understood it, resolved against the conversation
+    # (qa.followup); None when the question was answered as asked.
+    interpreted_as: str | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What a later question in a conversation may lean on: the question as understood (the
+    interpretation, or the question as asked), its language, type and answer (None: none)."""
+
+    question: str
+    lang: str
+    qtype: str = "other"
+    answer: str | None = None

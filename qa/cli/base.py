@@ -95,6 +95,7 @@ def cli():
     qa build                                   # index ./corpus into ./index
     qa ask "When did the US send its written response?"
     qa ask "Когда США передали России письменный ответ?"
+    qa chat                                    # a conversation: follow-ups in context
     qa serve                                   # web UI on http://127.0.0.1:7860
     qa add new-article.html                    # copy into ./corpus and update the index
     qa eval xquad-dev.en.json xquad-dev.ru.json   # benchmark

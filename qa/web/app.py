@@ -1,7 +1,9 @@
 """The web UI (`qa serve`): a Gradio chat over the same Pipeline as `qa ask`, mounted on a
 FastAPI app that also serves two plain routes:
 
-    GET /api/ask?q=...&k=5&lang=both     the object `qa ask --json` prints
+    GET /api/ask?q=...&k=5&lang=both     the object `qa ask --json` prints; with
+                                         &history=Q1&history=Q2 (earlier questions, oldest
+                                         first) q is answered as their follow-up
     GET /article/{id}?start=..&end=..    the cleaned article, the cited range in <mark id=p-START>
 
 This is the only module that imports gradio. Article text is untrusted: in the chat it goes
@@ -18,6 +20,7 @@ import json
 import re
 import socket
 import sys
+from collections.abc import Sequence
 
 from qa.config import Settings, quiet_third_party
 
@@ -37,10 +40,13 @@ LANGS = {"both": None, "en": ("en",), "ru": ("ru",)}
 LANG_CHOICES = [("English + Русский", "both"), ("English", "en"), ("Русский", "ru")]
 EXAMPLES = [
     "When did the US send its written response?",
-    "When did Lavrov meet Putin?",
+    "Where did Lavrov and Blinken hold talks on January 21?",
+    "Who is Russia's Deputy Foreign Minister?",
     "Когда США передали России письменный ответ?",
     "Где Лавров и Блинкен провели переговоры 21 января?",
+    "Кто министр иностранных дел Украины?",
 ]
+NEW_CHAT = "New conversation · Новый разговор"
 ANY = "any · любое"
 CHAT_CONCURRENCY = 4  # questions answered at once (threads); the GIL caps real parallelism
 
@@ -58,15 +64,34 @@ def ask_json(
     since: str | None = None,
     until: str | None = None,
     outlets: tuple[str, ...] = (),
+    history: Sequence[str] = (),
 ) -> dict:
-    """What `qa ask --json` prints for this question (with the same filters)."""
+    """What `qa ask --json` prints for this question (with the same filters); with earlier
+    ``history`` questions, what `qa chat --json` prints for it as their follow-up."""
     if langs not in LANGS:
         raise QAError(f"unknown language {langs!r}: use en, ru or both")
     for value in (since, until):
         if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise QAError(f"date {value!r} is not YYYY-MM-DD")
-    answer = pipe.ask(question, k, LANGS[langs], since or None, until or None, tuple(outlets))
+    where = {"langs": LANGS[langs], "since": since or None, "until": until or None}
+    answer = pipe.converse(question, history, k, **where, outlets=tuple(outlets))
     return render.answer_json(answer, k)
+
+
+def user_questions(history: list) -> list[str]:
+    """The user's earlier messages in a gradio chat history (messages as dicts)."""
+    out = []
+    for m in history or []:
+        if m.get("role") != "user":
+            continue
+        c = m.get("content")
+        if isinstance(c, dict):
+            c = c.get("text")
+        elif isinstance(c, list):
+            c = " ".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in c)
+        if isinstance(c, str) and c.strip():
+            out.append(c)
+    return out
 
 
 # ---- the app ---------------------------------------------------------------------------------
@@ -77,14 +102,19 @@ def _blocks(pipe: Pipeline, k: int) -> gr.Blocks:
         message: str, history: list, langs: str, outlet: str = ANY, since: str = "", until: str = ""
     ) -> str:
         outlets = () if not outlet or outlet == ANY else (outlet,)
+        asked = user_questions(history)
         try:
-            obj = ask_json(pipe, message, k, langs or "both", since.strip(), until.strip(), outlets)
+            obj = ask_json(
+                pipe, message, k, langs or "both", since.strip(), until.strip(), outlets, asked
+            )
             return answer_markdown(obj)
         except QAError as e:
             return md(str(e))
 
     chatbot = gr.Chatbot(
-        height=520,
+        height=None,  # grows with the conversation, then scrolls
+        min_height=520,
+        max_height="85vh",
         latex_delimiters=[],  # "$5 and $10" in an article is money, not LaTeX
         allow_tags=False,
         sanitize_html=True,
@@ -96,25 +126,46 @@ def _blocks(pipe: Pipeline, k: int) -> gr.Blocks:
     outlet = gr.Dropdown([ANY, *outlets], value=ANY, label="Outlet · Издание")
     since = gr.Textbox(value="", label="Published since · С даты (YYYY-MM-DD)", max_lines=1)
     until = gr.Textbox(value="", label="Published until · По дату (YYYY-MM-DD)", max_lines=1)
-    return gr.ChatInterface(
-        respond,
-        chatbot=chatbot,
-        additional_inputs=[langs, outlet, since, until],
-        additional_inputs_accordion=gr.Accordion("Filters · Фильтры", open=True),
-        examples=[[q, "both", ANY, "", ""] for q in EXAMPLES],
-        cache_examples=False,
-        title="qa: questions about the news · вопросы по новостям",
-        description="Answers are quoted verbatim from the articles, with the passage they "
-        "came from. Ответы — дословные цитаты из статей со ссылкой на источник.",
-        concurrency_limit=CHAT_CONCURRENCY,
-        api_name="chat",
-        fill_height=False,
-        save_history=False,
-        flagging_mode="never",
-    )
+    filters = gr.Accordion("Filters · Фильтры", open=True)  # made here: inside Blocks it renders
+    with gr.Blocks(title="qa: questions about the news") as demo:
+        with gr.Row(equal_height=False):
+            gr.Markdown(
+                "## qa: questions about the news · вопросы по новостям\n"
+                "Answers are quoted verbatim from the articles, with the passage they came "
+                "from; ask follow-ups. Ответы — дословные цитаты из статей со ссылкой на "
+                "источник; можно задавать уточняющие вопросы."
+            )
+            new_chat = gr.Button(NEW_CHAT, variant="secondary", size="sm", scale=0, min_width=260)
+        chat = gr.ChatInterface(
+            respond,
+            chatbot=chatbot,
+            additional_inputs=[langs, outlet, since, until],
+            additional_inputs_accordion=filters,
+            # Questions only (no filter values): gradio lists them, clickable, in the empty
+            # chat and runs them with the filters as set.
+            examples=[[q, None, None, None, None] for q in EXAMPLES],
+            cache_examples=False,
+            concurrency_limit=CHAT_CONCURRENCY,
+            api_name="chat",
+            fill_height=False,
+            save_history=False,
+            flagging_mode="never",
+        )
+        # A new conversation: follow-ups stop leaning on the old one (the history is the chat).
+        new_chat.click(
+            lambda: ([], [], []),
+            None,
+            [chat.chatbot, chat.chatbot_state, chat.chatbot_value],
+            queue=False,
+            api_visibility="private",
+        )
+    return demo
 
 
 OUTLET_PARAM = Query(None, description="only articles from this outlet (repeatable)")
+HISTORY_PARAM = Query(
+    None, description="an earlier question of the conversation, oldest first (repeatable)"
+)
 
 
 def create_app(pipe: Pipeline, k: int, host: str = "127.0.0.1", port: int = 7860) -> FastAPI:
@@ -129,10 +180,11 @@ def create_app(pipe: Pipeline, k: int, host: str = "127.0.0.1", port: int = 7860
         since: str | None = None,
         until: str | None = None,
         outlet: list[str] | None = OUTLET_PARAM,
+        history: list[str] | None = HISTORY_PARAM,
     ) -> Response:
         # A plain def: FastAPI runs it in a thread pool, off the event loop.
         try:
-            obj = ask_json(pipe, q, k, lang, since, until, tuple(outlet or ()))
+            obj = ask_json(pipe, q, k, lang, since, until, tuple(outlet or ()), history or ())
         except QAError as e:
             obj, status = {"error": str(e)}, 400
         else:

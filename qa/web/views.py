@@ -19,15 +19,15 @@ LABELS = {  # chat labels in the question's language, like render.NO_ANSWER
         "sources": "Sources",
         "also": "also in",
         "reported": "reported by",
-        "when": "date",
         "differ": "The sources differ (newest first)",
+        "confidence": "confidence",
     },
     "ru": {
         "sources": "Источники",
         "also": "также в",
         "reported": "сообщают",
-        "when": "дата",
         "differ": "Источники расходятся (сначала новые)",
+        "confidence": "уверенность",
     },
 }
 SNIPPET = 300  # characters of a passage shown under "Sources"
@@ -74,27 +74,29 @@ def _also_md(articles: list[dict], lang: str) -> str:
 
 
 def answer_markdown(obj: dict) -> str:
-    """The chat message for an answer object: the span in bold inside its evidence sentence,
+    """The chat message for an answer object: how a follow-up was understood, the answer as a
+    headline with the confidence in words, its evidence sentence quoted with the span in bold,
     the citation, then a collapsed "Sources" list. Every corpus string is escaped."""
     ans, lang = obj["answer"], obj["language"] if obj["language"] in LABELS else "en"
-    if ans is None:
-        head = md(render.NO_ANSWER[lang])
-    else:
-        sent, s0 = ans["sentence"], ans["sentence_start"]
-        rel_s, rel_e = ans["start"] - s0, ans["end"] - s0
-        quoted = f"{md(sent[:rel_s])}<strong>{md(sent[rel_s:rel_e])}</strong>{md(sent[rel_e:])}"
-        href = article_href(
-            ans["article"]["id"], s0, ans["sentence_end"], (ans["start"], ans["end"])
-        )
-        head = f"{quoted} [\\[1\\]]({href})"
-        resolved = ans.get("resolved_date")
-        if resolved:
-            head += f"  \n{LABELS[lang]['when']}: **{md(ans['display'])}**"
-        head += f"\n\n\\[1\\] {_source_md(ans['article'], href)}"
-        if ans["also_in"]:
-            head += f"  \n{_also_md(ans['also_in'], lang)}"
-        head += _corroboration_md(ans, lang) + _conflicts_md(ans, lang)
-    return f"{head}\n\n{sources_markdown(obj['passages'], lang)}".rstrip()
+    understood = render.understood_line(obj)
+    lead = f"_{md(understood)}_\n\n" if understood else ""
+    head = md(render.NO_ANSWER[lang]) if ans is None else _answer_md(ans, lang)
+    return f"{lead}{head}\n\n{sources_markdown(obj['passages'], lang)}".rstrip()
+
+
+def _answer_md(ans: dict, lang: str) -> str:
+    sent, s0 = ans["sentence"], ans["sentence_start"]
+    rel_s, rel_e = ans["start"] - s0, ans["end"] - s0
+    quoted = f"{md(sent[:rel_s])}<strong>{md(sent[rel_s:rel_e])}</strong>{md(sent[rel_e:])}"
+    href = article_href(ans["article"]["id"], s0, ans["sentence_end"], (ans["start"], ans["end"]))
+    word = render.confidence_word(ans["score"], lang)
+    head = f"### {md(ans.get('display') or ans['text'])}\n"
+    head += f"_{word}_ · {LABELS[lang]['confidence']} {ans['score']:.2f}\n\n"
+    head += f"> {quoted} [\\[1\\]]({href})"
+    head += f"\n\n\\[1\\] {_source_md(ans['article'], href)}"
+    if ans["also_in"]:
+        head += f"  \n{_also_md(ans['also_in'], lang)}"
+    return head + _corroboration_md(ans, lang) + _conflicts_md(ans, lang)
 
 
 def _corroboration_md(ans: dict, lang: str) -> str:
