@@ -114,7 +114,7 @@ def test_answer_markdown_news_lines():
         ],
     )
     md = views.answer_markdown(obj)
-    assert "date: **Monday \\(14 February 2022\\)**" in md
+    assert md.startswith("### Monday \\(14 February 2022\\)\n")  # the resolved date heads it
     assert r"reported by TASS, RIA: [Other \[x\] \(RIA, en\)](/article/o1?start=5&end=30#p-5)" in md
     assert "The sources differ (newest first):" in md
     assert r"**Bob\***: [T \(O, en\)](/article/c2?start=7&end=11#p-7)" in md
@@ -141,7 +141,8 @@ def test_answer_markdown_unknown_language_falls_back_to_english():
 def test_answer_markdown_span_offsets_into_the_sentence():
     obj = _obj("Before Zeb after.")
     md = views.answer_markdown(obj)
-    assert md.startswith("Before <strong>Zeb</strong> after\\.")
+    assert md.startswith("### Zeb\n")  # the answer as a headline, then its quote
+    assert "\n> Before <strong>Zeb</strong> after\\." in md
     assert "(/article/abc?start=100&end=117&span_start=107&span_end=110#p-100)" in md
 
 
