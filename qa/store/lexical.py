@@ -82,8 +82,9 @@ class LexicalIndex:
         df = Counter(t for doc in toks for t in set(doc))
         bm25 = None
         if toks:
-            bm25 = bm25s.BM25()
-            bm25.index([d or [""] for d in toks], show_progress=False)
+            model = bm25s.BM25()
+            model.index([d or [""] for d in toks], show_progress=False)
+            bm25 = _Scores(model.vocab_dict, model.scores, model)
         return cls(lang, rows, bm25, dict(df), len(toks))
 
     def idf(self, token: str) -> float:
@@ -100,11 +101,11 @@ class LexicalIndex:
             return []
         # bm25s leaves equal scores (wire copies) in arbitrary order, and sums in float32, so
         # equal documents can differ in the last bit. Scores equal to 5 decimals, earlier row
-        # first, make rankings reproducible and the same on every backend (qa.store.postgres.index). A few
-        # extra rows let ties at the cut be ordered too.
+        # first, make rankings reproducible and the same on every backend
+        # (qa.store.postgres.index). A few extra rows let ties at the cut be ordered too.
         depth = min(k + TIE_DEPTH, len(self.rows))
-        docs, scores = self.bm25.retrieve([known], k=depth, show_progress=False, n_threads=1)
-        out = [(self.rows[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        docs, scores = self.bm25.retrieve(known, depth)
+        out = [(self.rows[int(d)], float(s)) for d, s in zip(docs, scores) if s > 0]
         out.sort(key=lambda x: (-round(x[1], TIE_DECIMALS), x[0]))
         return out[:k]
 
@@ -114,18 +115,50 @@ class LexicalIndex:
         (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False))
         np.save(folder / "rows.npy", np.asarray(self.rows, dtype=np.int64), allow_pickle=False)
         if self.bm25 is not None:
-            self.bm25.save(str(folder / "bm25"), show_progress=False)
+            self.bm25.model.save(str(folder / "bm25"), show_progress=False)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        import bm25s
-
         meta = json.loads((folder / "meta.json").read_text())
         rows = np.load(folder / "rows.npy", allow_pickle=False).tolist()
-        bm25 = None
-        if (folder / "bm25").exists():
-            bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False, verbosity=0)
+        bm25 = _Scores.load(folder / "bm25") if (folder / "bm25").exists() else None
         return cls(meta["lang"], rows, bm25, meta["df"], meta["n"])
+
+
+class _Scores:
+    """bm25s's precomputed BM25 matrix (one CSC column of document scores per term), searched
+    with numpy alone: loading an index needs neither bm25s nor scipy (~0.3 s of imports in
+    every `qa ask`). The sums are bm25s's own (float32, np.add.at in question-term order)."""
+
+    def __init__(self, vocab: dict[str, int], scores: dict, model=None):
+        self.vocab_dict, self.model = vocab, model  # model: the bm25s index, to save it
+        self.data, self.indices = scores["data"], scores["indices"]
+        self.indptr, self.num_docs = scores["indptr"], int(scores["num_docs"])
+
+    @classmethod
+    def load(cls, folder: Path) -> _Scores:
+        """The files bm25s.BM25.save wrote (its format: *.csc.index.npy, vocab, params)."""
+        arrays = {
+            name: np.load(folder / f"{name}.csc.index.npy", allow_pickle=False)
+            for name in ("data", "indices", "indptr")
+        }
+        params = json.loads((folder / "params.index.json").read_text())
+        if params.get("method", "lucene") != "lucene":
+            raise ValueError(f"BM25 method {params.get('method')!r} is not lucene")
+        vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
+        return cls(vocab, {**arrays, "num_docs": params["num_docs"]})
+
+    def retrieve(self, tokens: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best (documents, scores) for the question's known tokens."""
+        scores = np.zeros(self.num_docs, dtype=np.float32)
+        for t in tokens:
+            i = self.vocab_dict[t]
+            a, b = self.indptr[i], self.indptr[i + 1]
+            np.add.at(scores, self.indices[a:b], self.data[a:b])
+        k = min(k, self.num_docs)
+        top = np.argpartition(-scores, k - 1)[:k] if k < self.num_docs else np.arange(k)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return top, scores[top]
 
 
 _CYR_LAT = dict(
