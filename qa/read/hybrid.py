@@ -38,7 +38,10 @@ def span_choices(index: SearchIndex, query: Query, hits: list[Hit], model, p: Re
     picks the right passage less often than that score does (the gold sentence beat the
     paragraph's other sentences 44-70% of the time on the tune articles), but given the right
     sentence its span is far better than the typed extractor's. A span's kind is that of the
-    typed candidate it overlaps (or "other"), and FIT of that kind is kept in ``Choice.fit``."""
+    date or number pattern it overlaps (or "other"), and FIT of that kind is kept in
+    ``Choice.fit``: it lets dates and numbers from other articles be compared (qa.news
+    conflicts). Named-entity kinds (spaCy, natasha) are not looked up: they cost ~1.6 s of
+    imports and ~20 ms a sentence for a feature whose weight in the confidence is -0.05."""
     qtype = spans.question_type(query.text, query.lang)
     top = ranked(index, query, hits, p)[: p.sentences]
     out = []
@@ -88,9 +91,9 @@ def _unopened(span: str) -> bool:
 
 
 def _overlapping(sent: Sentence, start: int, end: int) -> spans.Span | None:
-    """The typed candidate of the sentence that overlaps [start, end) most, if any."""
+    """The date or number span of the sentence that overlaps [start, end) most, if any."""
     best, found = 0, None
-    for c in spans.candidates(sent.text, sent.lang):
+    for c in spans.typed_by_pattern(sent.text, sent.lang):
         inter = min(end, c.end) - max(start, c.start)
         if inter > best:
             best, found = inter, c

@@ -222,6 +222,12 @@ def _russian(text: str) -> list[Span]:
 
 
 @lru_cache(maxsize=8192)
+def typed_by_pattern(text: str, lang: str) -> tuple[Span, ...]:
+    """The date and number spans of a sentence, found by patterns alone (no NER model)."""
+    return tuple(s for s in _patterns(text, lang) if s.end > s.start)
+
+
+@lru_cache(maxsize=8192)
 def candidates(text: str, lang: str) -> tuple[Span, ...]:
     """Typed candidate spans in one sentence, deduplicated by (start, end), first kind wins
     (patterns, then named entities, then noun phrases). Cached: the same evidence sentences
