@@ -20,6 +20,7 @@ import json
 import re
 import socket
 import sys
+import threading
 from collections.abc import Sequence
 
 from qa.config import Settings, quiet_third_party
@@ -233,6 +234,13 @@ def _check_port(host: str, port: int) -> None:
             raise QAError(f"cannot listen on {host}:{port} ({e.strerror}): pass --port N") from None
 
 
+def _warm_up(pipe: Pipeline) -> None:
+    try:
+        pipe.warm_up()
+    except QAError as e:  # the same error reaches every question; say it once, now
+        print(f"qa: error: {e}", file=sys.stderr)
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Load the model and index, then serve until interrupted."""
     import uvicorn
@@ -240,7 +248,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None
     _check_port(host, port)
     pipe = Pipeline(settings)
     _ = pipe.index  # a missing index fails now, not after the model has loaded
-    pipe.warm_up()  # the first question should be as fast as the rest
+    # The models load while the page is already being served: a question asked meanwhile
+    # waits for them (they load under a lock), and the page appears a second sooner.
+    threading.Thread(target=_warm_up, args=(pipe,), daemon=True, name="qa-warm-up").start()
     app = create_app(pipe, settings.k, host, port)
     if not settings.quiet:
         shown = f"[{host}]" if ":" in host else host
