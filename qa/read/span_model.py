@@ -6,6 +6,10 @@ what differs from the packaged weights ships: those layers and the head in fp16
 (qa/models/reader-delta.safetensors, ~43 MB). Here they are loaded on top of the embeddings of
 the e5 folder qa/embed/e5export.py writes, so nothing is downloaded and nothing is trained at run time.
 
+Two engines run it: "onnx" (qa/read/span_onnx.py: ONNX Runtime and the `tokenizers` library,
+no torch, what `qa ask` uses) on a graph exported once by `ensure_exported`, and "torch"
+(transformers: the reference the ONNX engine is tested against, and what training uses).
+
 Scores are logits: a span scores start + end logit, "no answer" scores the two logits of the
 first token (<s>). The model saw passages without the answer in training, so the margin
 span - null compares across passages and says how sure it is that this passage answers.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -80,73 +85,139 @@ def delta_state(model) -> dict:
     }
 
 
-class SpanModel:
-    """Loads lazily, once; `guess` finds the best span in each passage."""
+def ensure_exported(cache: Path, delta: Path = DELTA) -> Path:
+    """Export the ONNX reader of ``delta`` into ``cache`` unless a loadable one is there; call it
+    at set-up (it needs torch only to export), so `qa ask` never exports. Returns the graph."""
+    from qa.read import span_onnx
 
-    def __init__(self, cache: Path, delta: Path = DELTA, threads: int | None = 1, embeddings=None):
+    _check(delta)
+    ex = span_onnx.Export.of(cache, delta)
+    span_onnx.open_reader(ex, 1, MAX_LEN, partial(_for_export, cache, delta))
+    return ex.onnx
+
+
+def _check(delta: Path) -> None:
+    if not delta.exists():
+        raise QAError(f"trained reader {delta} missing: run `qa train-reader`")
+
+
+def _for_export(cache: Path, delta: Path):
+    # The saved fp16 delta, not a model in memory: the graph must hold what the torch engine loads.
+    return load_torch(cache, delta)[0], e5export.ready(cache)
+
+
+def load_delta(delta: Path) -> dict:
+    """The trained layers as float32 tensors, or a one-line QAError that names the fix."""
+    from safetensors.torch import load_file
+
+    _check(delta)
+    try:
+        return {k: v.float() for k, v in load_file(str(delta)).items()}
+    except Exception as e:  # safetensors raises its own error types
+        raise QAError(
+            f"trained reader {delta} is unreadable ({e}): reinstall qa or run `qa train-reader`"
+        ) from None
+
+
+def load_torch(cache: Path, delta: Path, threads: int | None = None, embeddings=None):
+    """(BertForQuestionAnswering with the delta applied, its HF tokenizer): the torch engine."""
+    import torch
+
+    _check(delta)
+    if threads:
+        torch.set_num_threads(threads)
+    folder = e5export.ready(cache)
+    # The delta replaces every encoder weight; only the embeddings come from e5.
+    model, tok = build_model(folder, load_base=embeddings is None)
+    if embeddings is not None:
+        model.bert.embeddings = embeddings()
+    got = model.load_state_dict(load_delta(delta), strict=False)
+    lost = [k for k in got.missing_keys if k.startswith(("bert.encoder", "qa_out"))]
+    if got.unexpected_keys or lost:
+        raise QAError(f"{delta} does not match the e5 model: re-run training")
+    model.eval()
+    return model, tok
+
+
+class SpanModel:
+    """Loads lazily, once; `guess` finds the best span in each passage. ``engine`` "onnx" runs
+    the export of qa.read.span_onnx (no torch); "torch" runs transformers (the reference)."""
+
+    def __init__(
+        self,
+        cache: Path,
+        delta: Path = DELTA,
+        threads: int | None = 1,
+        embeddings=None,
+        engine: str = "onnx",
+    ):
         """``embeddings``: a callable returning the e5 embedding layer to share (the
-        Embedder's); without it the layer is read from the e5 folder."""
+        Embedder's, torch engine); without it the layer is read from the e5 folder."""
+        if engine not in ("onnx", "torch"):
+            raise QAError(f"engine {engine!r}: use onnx or torch")
         self.cache = Path(cache)
+        self.engine = engine
         self.embeddings = embeddings
         self.delta = Path(delta)
         self.threads = threads
         self._model = None
         self._tok = None
+        self._onnx = None
         self._lock = threading.Lock()
 
     def meta(self) -> dict:
         from safetensors import safe_open
 
-        with safe_open(str(self.delta), "pt") as f:
+        with safe_open(str(self.delta), "np") as f:  # "np": reading metadata needs no torch
             return json.loads((f.metadata() or {}).get("qa", "{}"))
 
     def _load(self):
+        """The torch engine's (model, tokenizer)."""
         with self._lock:
             if self._model is None:
-                import torch
-                from safetensors.torch import load_file
-
-                if not self.delta.exists():
-                    raise QAError(f"trained reader {self.delta} missing: run `qa train-reader`")
-                if self.threads:
-                    torch.set_num_threads(self.threads)
-                folder = e5export.ready(self.cache)
-                # The delta replaces every encoder weight; only the embeddings come from e5.
-                model, tok = build_model(folder, load_base=self.embeddings is None)
-                if self.embeddings is not None:
-                    model.bert.embeddings = self.embeddings()
-                try:
-                    delta = {k: v.float() for k, v in load_file(str(self.delta)).items()}
-                except Exception as e:  # safetensors raises its own error types
-                    raise QAError(
-                        f"trained reader {self.delta} is unreadable ({e}): reinstall qa or "
-                        "run `qa train-reader`"
-                    ) from None
-                got = model.load_state_dict(delta, strict=False)
-                lost = [k for k in got.missing_keys if k.startswith(("bert.encoder", "qa_out"))]
-                if got.unexpected_keys or lost:
-                    raise QAError(f"{self.delta} does not match the e5 model: re-run training")
-                model.eval()
-                self._model, self._tok = model, tok
+                self._model, self._tok = load_torch(
+                    self.cache, self.delta, self.threads, self.embeddings
+                )
         return self._model, self._tok
+
+    def _reader(self):
+        """The ONNX engine's reader (rebuilt here only if set-up did not export it)."""
+        with self._lock:
+            if self._onnx is None:
+                from qa.read import span_onnx
+
+                _check(self.delta)
+                ex = span_onnx.Export.of(self.cache, self.delta)
+                load = partial(_for_export, self.cache, self.delta)
+                self._onnx = span_onnx.open_reader(ex, self.threads, MAX_LEN, load)
+        return self._onnx
 
     def guess(self, question: str, passages: list[str], batch: int = 16) -> list[SpanGuess]:
         """The best span of each passage (passage order kept)."""
         if not passages:
             return []
-        import torch
-
-        model, tok = self._load()
+        run = self._run_onnx if self.engine == "onnx" else self._run_torch
         out = []
         for at in range(0, len(passages), batch):
             part = passages[at : at + batch]
-            enc = encode(tok, [question] * len(part), part)
-            with torch.inference_mode():
-                res = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
-            starts, ends = res.start_logits.numpy(), res.end_logits.numpy()
+            enc, starts, ends = run([question] * len(part), part)
             for i, text in enumerate(part):
                 out.append(decode(enc, i, starts[i], ends[i], text, at + i))
         return out
+
+    def _run_torch(self, questions: list[str], passages: list[str]):
+        import torch
+
+        model, tok = self._load()
+        enc = encode(tok, questions, passages)
+        with torch.inference_mode():
+            res = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
+        return enc, res.start_logits.numpy(), res.end_logits.numpy()
+
+    def _run_onnx(self, questions: list[str], passages: list[str]):
+        reader = self._reader()
+        enc = reader.encode([Q_PREFIX + q for q in questions], [P_PREFIX + p for p in passages])
+        return enc, *reader.logits(enc)
 
 
 def encode(tok, questions: list[str], passages: list[str]):

@@ -11,7 +11,8 @@ combines it with the typed extractor, "heldout" articles are only ever scored. E
   paragraph or another paragraph of the same article, labelled "no answer" (<s>), so the
   no-answer score means something and span scores compare across passages.
 
-The windows are drawn again every epoch. Only the trained layers and head are saved, in fp16.
+The windows are drawn again every epoch. Only the trained layers and head are saved, in fp16,
+and exported for the ONNX engine (qa/read/span_onnx.py) into the model cache.
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def train(
     }
     _save(model, out, meta)
     log(f"saved {out} ({out.stat().st_size / 1e6:.1f} MB) after {meta['seconds']}s")
+    # The ONNX engine's graph for the new delta, so the next `qa ask` needs no torch.
+    log(f"exported {span_model.ensure_exported(cache, out)}")
     return meta
 
 

@@ -21,8 +21,11 @@ need_xquad = pytest.mark.skipif(not FILES["en"].exists(), reason="XQuAD dev spli
 
 
 @pytest.fixture(scope="module")
-def model(embedder, model_cache):
-    return SpanModel(model_cache, embeddings=embedder.embeddings)
+def model(model_cache):
+    # The torch engine (the reference): test_targets_land_on_the_answer_tokens reads its HF
+    # tokenizer; the ONNX engine is checked against it in test_span_onnx.py. Its own e5
+    # embeddings: the session's embedder runs on ONNX and has no torch layer to share.
+    return SpanModel(model_cache, engine="torch")
 
 
 @pytest.mark.slow
