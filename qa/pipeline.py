@@ -46,7 +46,7 @@ class Pipeline:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
         self.embedder = embedder or Embedder(
-            settings.model_cache, settings.batch_size, settings.threads
+            settings.model_cache, settings.batch_size, settings.threads, engine=settings.engine
         )
         self._index: SearchIndex | None = None
         self._store = None  # the backend, opened on first use (a server connection)
@@ -59,7 +59,9 @@ class Pipeline:
             self.span_model = SpanModel(
                 settings.model_cache,
                 threads=settings.threads,
-                embeddings=getattr(self.embedder, "embeddings", None),  # test fakes have none
+                # torch only: share the embedder's embedding layer (test fakes have none)
+                embeddings=getattr(self.embedder, "embeddings", None),
+                engine=settings.engine,
             )
 
     @property
@@ -82,9 +84,10 @@ class Pipeline:
         if self.span_model is not None:
             self.span_model.guess("warm up", ["warm up"])
         _ = self.index
-        from qa.read import spans
+        if self.span_model is None:  # only the typed reader runs the NER models
+            from qa.read import spans
 
-        spans.warm_up()
+            spans.warm_up()
 
     def query(self, question: str) -> Query:
         q = check_question(question)

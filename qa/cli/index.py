@@ -38,6 +38,7 @@ def build(settings: Settings, full: bool, as_json: bool, embed_workers: int | No
     settings = settings.with_(embed_workers=embed_workers)
     log = logger(settings)
     report = pipeline.build(settings, full=full, log=log)
+    prepare_reader(settings)
     summary = report.as_dict()
     for p in summary["problems"]:
         log(f"skipped {p['path']}: {p['error']}")
@@ -45,6 +46,15 @@ def build(settings: Settings, full: bool, as_json: bool, embed_workers: int | No
         click.echo(json.dumps(summary, ensure_ascii=False))
     else:
         click.echo(_build_line(summary))
+
+
+def prepare_reader(settings: Settings) -> None:
+    """Set-up: export the span reader for ONNX Runtime now (once; it needs torch, ~20 s), so
+    `qa ask` and `qa serve` never do."""
+    if settings.engine == "onnx" and settings.reader != "typed":
+        from qa.read import span_model
+
+        span_model.ensure_exported(settings.model_cache)
 
 
 def _build_line(summary: dict) -> str:

@@ -45,7 +45,10 @@ def span_choices(index: SearchIndex, query: Query, hits: list[Hit], model, p: Re
     qtype = spans.question_type(query.text, query.lang)
     top = ranked(index, query, hits, p)[: p.sentences]
     out = []
-    for sc, g in zip(top, model.guess(query.text, [x.sentence.text for x in top])):
+    # The span model reads at most 256 tokens of question and passage together: a question of
+    # up to 1000 characters (the pipeline's limit) could fill them alone.
+    asked = query.text[:QUESTION_CHARS]
+    for sc, g in zip(top, model.guess(asked, [x.sentence.text for x in top])):
         start, end = _tidy(sc.sentence.text, g.start, g.end)
         if end <= start:
             continue
@@ -58,6 +61,7 @@ def span_choices(index: SearchIndex, query: Query, hits: list[Hit], model, p: Re
 
 
 _PAIRS = {")": "(", "]": "[", "»": "«"}
+QUESTION_CHARS = 200  # ~60 tokens of ordinary text, ~200 at worst: passages keep room
 
 
 def _tidy(text: str, start: int, end: int) -> tuple[int, int]:

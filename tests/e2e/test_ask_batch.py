@@ -38,6 +38,14 @@ def test_one_json_line_per_input_line(real_pipeline, real_settings):
     assert "Traceback" not in result.output
 
 
+def test_longest_question_is_answered_or_declined(real_pipeline, real_settings):
+    """Under the 1000-character limit, but more than the span model's 256 tokens alone."""
+    question = "Who signed " + "x " * 490 + "?"
+    result = run(real_settings, "--json", input=question + "\n")
+    assert result.exit_code == 0, result.output
+    assert "answer" in json.loads(result.stdout)
+
+
 def test_all_good_lines_exit_zero(real_pipeline, real_settings):
     result = run(real_settings, "--json", input=f"{EN}\n{RU}\n")
     assert result.exit_code == 0, result.output
