@@ -188,7 +188,8 @@ def _create_db(server: Server) -> None:
     raise QAError(f"server on port {server.port} does not accept connections")
 
 
-def wait_replayed(primary: Server, standby: Server, timeout: float = 60) -> None:
+def wait_replayed(primary: Server, standby: Server, timeout: float = 180) -> None:
+    # 60 s was once not enough for a fresh standby on a loaded 2-core machine (the test suite).
     """Block until the standby has replayed everything the primary has written so far."""
     import psycopg
 
