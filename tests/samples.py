@@ -79,6 +79,23 @@ def article(path: str, text: str, **kw) -> Article:
     )
 
 
+def unit(i: int) -> np.ndarray:
+    """A unit vector along axis ``i``: cosine 1 with itself, 0 with any other axis."""
+    v = np.zeros(DIM, np.float32)
+    v[i] = 1.0
+    return v
+
+
+# Text edge cases every parser of user or article text must survive (STYLE.md).
+EDGE_TEXTS = {
+    "empty": "",
+    "question-mark": "?",
+    "yolka": "ёлка",
+    "mixed": "Путин met Biden",
+    "emoji": "😉",
+}
+
+
 def memory_index(
     articles: list[Article],
     vec: Callable[[str], np.ndarray] = FakeEmbedder._vec,

@@ -10,6 +10,7 @@ import pytest
 from qa.config import Settings
 from qa.ingest import chunker, corpus
 from qa.types import Article
+from tests.samples import EDGE_TEXTS
 
 ROOT = Path(__file__).resolve().parents[3]
 REAL = corpus.load(ROOT / "corpus")[0]
@@ -72,11 +73,7 @@ def test_real_title_is_its_own_sentence(a):
 
 
 EDGE = {
-    "empty": "",
-    "question-mark": "?",
-    "yolka": "ёлка",
-    "mixed": "Путин met Biden",
-    "emoji": "😉",
+    **EDGE_TEXTS,
     "emoji-text": "😉 Lavrov met Blinken. 😉😉 Лавров встретился с Блинкеном! 😉",
     "spaces": "   \n\n  \t ",
     "padded": "   Lavrov spoke.   \n\n   He left.   ",

@@ -4,17 +4,15 @@ The real model: tests/e2e/test_hybrid.py."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from qa.embed.embedder import DIM
 from qa.read import hybrid, spans
 from qa.read.hybrid import _tidy
 from qa.read.span_model import SpanGuess
 from qa.read.typed import ReaderParams
 from qa.store import lexical
 from qa.types import Hit, Query, Sentence
-from tests.samples import ARTICLES, FakeEmbedder, article, memory_index
+from tests.samples import ARTICLES, FakeEmbedder, article, memory_index, unit
 
 
 @pytest.mark.parametrize(
@@ -140,12 +138,6 @@ class StubModel:
             end = start + len(hit) + (p[start + len(hit) : start + len(hit) + 1] == ",")
             out.append(SpanGuess(i, start, end, 10.0 - self.answers.index(hit), 0.0))
         return out
-
-
-def unit(i: int) -> np.ndarray:
-    v = np.zeros(DIM, np.float32)
-    v[i] = 1.0
-    return v
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from qa.read.typed import ReaderParams
 from qa.store import lexical
 from qa.store.lexical import LexicalIndex
 from qa.types import Hit, Query, Sentence
-from tests.samples import ARTICLES, FakeEmbedder, article, memory_index
+from tests.samples import ARTICLES, FakeEmbedder, article, memory_index, unit
 
 # ---- present -----------------------------------------------------------------------------
 
@@ -103,12 +103,6 @@ def test_overlap_without_a_bm25_index_weighs_words_equally():
 # ---- ranked -----------------------------------------------------------------------------
 
 ANSWER = "NATO sent its written answer on January 26."
-
-
-def unit(i: int) -> np.ndarray:
-    v = np.zeros(DIM, np.float32)
-    v[i] = 1.0
-    return v
 
 
 @pytest.fixture(scope="module")

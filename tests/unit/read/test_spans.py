@@ -7,15 +7,9 @@ from __future__ import annotations
 import pytest
 
 from qa.read import spans
+from tests.samples import EDGE_TEXTS
 
-EDGE = {
-    "empty": "",
-    "question-mark": "?",
-    "yolka": "ёлка",
-    "mixed": "Путин met Biden",
-    "emoji": "😉",
-    "100k": "x" * 100_000,
-}
+EDGE = {**EDGE_TEXTS, "100k": "x" * 100_000}
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from qa.read.sentences import Scored
 from qa.read.typed import ReaderParams
 from qa.store import lexical
 from qa.types import Hit, Query
-from tests.samples import ARTICLES, FakeEmbedder, article, memory_index
+from tests.samples import ARTICLES, FakeEmbedder, article, memory_index, unit
 
 P = ReaderParams()
 
@@ -173,12 +173,6 @@ def fake_candidates(text: str, lang: str) -> tuple[spans.Span, ...]:
     for s in found:
         seen.setdefault((s.start, s.end), s)
     return tuple(seen.values())
-
-
-def unit(i: int) -> np.ndarray:
-    v = np.zeros(DIM, np.float32)
-    v[i] = 1.0
-    return v
 
 
 @pytest.fixture(scope="module")

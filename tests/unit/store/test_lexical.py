@@ -9,15 +9,9 @@ import pytest
 
 from qa.store import lexical
 from qa.store.lexical import LexicalIndex
+from tests.samples import EDGE_TEXTS
 
-EDGE = {
-    "empty": "",
-    "question-mark": "?",
-    "yolka": "ёлка",
-    "mixed": "Путин met Biden",
-    "emoji": "😉",
-    "100k": "Путин met Biden 😉 " * 5_900,
-}
+EDGE = {**EDGE_TEXTS, "100k": "Путин met Biden 😉 " * 5_900}
 
 
 # ---- words, tokens, passage keys ----------------------------------------------------------
