@@ -191,9 +191,13 @@ def ready(cache: Path) -> Path:
 
 def export(dest: Path, source: Path | None = None) -> Path:
     """Write the sentence-transformers folder to ``dest`` atomically (temp dir, then rename)."""
+    import transformers
     from sentence_transformers import SentenceTransformer
     from sentence_transformers import models as st_models
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    # Reloading the folder reports the (unused) pooler as "newly initialized": not news to a user.
+    transformers.logging.set_verbosity_error()
 
     model = parse(source or packaged_weights())
     hp, sp, pieces = model["hp"], model["specials"], model["pieces"]
