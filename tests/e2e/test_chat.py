@@ -23,13 +23,13 @@ from click.testing import CliRunner
 
 from qa import pipeline
 from qa.cli import cli
+from tests.browser import chromium
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CONVERSATIONS = json.loads((ROOT / "tests/fixtures/conversations.json").read_text("utf-8"))
-CHROMIUM = Path("/usr/bin/chromium")
 BLINKEN = ["Who is the US Secretary of State?", "When did he hold talks with Lavrov?"]
 DRAFTS = ["Когда МИД России опубликовал проекты договора?", "А с кем?"]
 
@@ -269,32 +269,8 @@ def test_api_history_is_the_chat(server, real_settings):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium (scripts/setup.sh test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-    ]
-    with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("profile")),
-            executable_path=str(CHROMIUM),
-            args=flags,
-            headless=True,
-            viewport={"width": 1100, "height": 1500},
-        )
+    with chromium(tmp_path_factory.mktemp("profile"), height=1500) as ctx:
         yield ctx
-        ctx.close()
 
 
 def test_browser_two_turn_conversation(browser, server):

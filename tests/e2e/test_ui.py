@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import urllib.error
 import urllib.parse
@@ -24,6 +23,7 @@ from qa.cli import cli
 from qa.config import Settings
 from qa.web import app as ui
 from qa.web import views
+from tests.browser import chromium
 
 pytestmark = pytest.mark.slow
 
@@ -33,20 +33,7 @@ ISSUE_EN = "When did the US send its written response?"
 ISSUE_RU = "Когда США передали России письменный ответ?"
 HOSTILE_Q = "Who counted the cargo cranes in the port of Valparaiso?"
 HOSTILE_PATH = "en/900_hostile.txt"
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-]
 # Anything in a chat message or the article body that could run, load or overlay.
 ACTIVE = "script, img, iframe, frame, object, embed, form, input, button, svg, style, [style]"
 
@@ -183,25 +170,9 @@ def test_load_json_and_chat(server):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("/usr/bin/chromium is missing: scripts/setup.sh test installs it")
-        pytest.skip("no /usr/bin/chromium (scripts/setup.sh test installs it)")
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("profile")),
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_FLAGS,
-            headless=True,
-            viewport={"width": 1100, "height": 900},
-        )
-        ctx.requests = []
-        ctx.on("request", lambda r: ctx.requests.append(r.url))
+    with chromium(tmp_path_factory.mktemp("profile")) as ctx:
         yield ctx
-        ctx.close()
 
 
 def ask_in_browser(ctx, base: str, question: str, lang_label: str | None = None):
