@@ -186,3 +186,18 @@ SQUAD_RU = {
         }
     ],
 }
+
+
+def load_index(settings) -> faiss_index.Index:
+    """The live FAISS index version of ``settings.index``."""
+    return faiss_index.load(settings.index)
+
+
+def indexed_paths(idx) -> set[str]:
+    return {a.path for a in idx.articles.values()}
+
+
+def n_texts(idx, path: str) -> int:
+    """Chunks + sentences of one article: what embedding it costs."""
+    e = next(e for e in idx.entries if e.article.path == path)
+    return len(e.chunks) + len(e.sentences)

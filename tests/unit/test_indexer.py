@@ -9,25 +9,12 @@ import numpy as np
 import pytest
 
 from qa import pipeline
-from qa.config import Settings
 from qa.errors import QAError
 from qa.ingest import corpus
 from qa.store import faiss_index as index
-from tests.samples import ARTICLES, NEW, FakeEmbedder
-
-
-def load(settings: Settings) -> index.Index:
-    return index.load(settings.index)
-
-
-def paths(idx: index.Index) -> set[str]:
-    return {a.path for a in idx.articles.values()}
-
-
-def n_texts(idx: index.Index, path: str) -> int:
-    """Chunks + sentences of one article: what embedding it costs."""
-    e = next(e for e in idx.entries if e.article.path == path)
-    return len(e.chunks) + len(e.sentences)
+from tests.samples import ARTICLES, NEW, FakeEmbedder, n_texts
+from tests.samples import indexed_paths as paths
+from tests.samples import load_index as load
 
 
 def lexical_paths(idx: index.Index, lang: str, word: str) -> set[str]:

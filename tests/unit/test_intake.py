@@ -8,22 +8,9 @@ from pathlib import Path
 
 from qa import intake
 from qa.config import Settings
-from qa.store import faiss_index as index
-from tests.samples import ARTICLES, NEW
-
-
-def load(settings: Settings) -> index.Index:
-    return index.load(settings.index)
-
-
-def paths(idx: index.Index) -> set[str]:
-    return {a.path for a in idx.articles.values()}
-
-
-def n_texts(idx: index.Index, path: str) -> int:
-    """Chunks + sentences of one article: what embedding it costs."""
-    e = next(e for e in idx.entries if e.article.path == path)
-    return len(e.chunks) + len(e.sentences)
+from tests.samples import ARTICLES, NEW, n_texts
+from tests.samples import indexed_paths as paths
+from tests.samples import load_index as load
 
 
 def test_add_copies_by_language_and_builds(built, fake, incoming):

@@ -9,12 +9,8 @@ import pytest
 from qa import pipeline
 from qa.errors import UsageError
 from qa.read import spans
-from qa.store import faiss_index as index
 from tests.samples import NEW
-
-
-def paths(idx: index.Index) -> set[str]:
-    return {a.path for a in idx.articles.values()}
+from tests.samples import indexed_paths as paths
 
 
 def test_pipeline_picks_up_new_version(built, fake):

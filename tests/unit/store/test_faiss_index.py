@@ -16,14 +16,8 @@ from qa.config import Settings
 from qa.embed.embedder import DIM, MODEL_ID
 from qa.store import faiss_index as index
 from tests.samples import ARTICLES, NEW
-
-
-def load(settings: Settings) -> index.Index:
-    return index.load(settings.index)
-
-
-def paths(idx: index.Index) -> set[str]:
-    return {a.path for a in idx.articles.values()}
+from tests.samples import indexed_paths as paths
+from tests.samples import load_index as load
 
 
 def _live(settings: Settings) -> Path:

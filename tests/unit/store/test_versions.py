@@ -18,16 +18,10 @@ from qa.errors import QAError
 from qa.store import faiss_index as index
 from qa.store import versions as store_versions
 from tests.samples import ARTICLES, NEW
+from tests.samples import indexed_paths as paths
+from tests.samples import load_index as load
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def load(settings: Settings) -> index.Index:
-    return index.load(settings.index)
-
-
-def paths(idx: index.Index) -> set[str]:
-    return {a.path for a in idx.articles.values()}
 
 
 def versions(root: Path) -> set[str]:
