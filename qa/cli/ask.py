@@ -7,7 +7,16 @@ import sys
 
 import click
 
-from qa.cli.base import cli, common, emit, filter_options, filters, k_option, reader_option
+from qa.cli.base import (
+    cli,
+    common,
+    emit,
+    emit_error,
+    filter_options,
+    filters,
+    k_option,
+    reader_option,
+)
 from qa.config import Settings
 from qa.errors import QAError, UsageError
 
@@ -57,10 +66,7 @@ def ask(
             ans = pipe.ask(q, settings.k, **where)
         except UsageError as e:  # a bad line does not stop the batch; a broken index does
             failed = True
-            if as_json:
-                click.echo(json.dumps({"question": q, "error": str(e)}, ensure_ascii=False))
-            else:
-                click.echo(f"qa: error: {e}")
+            emit_error(q, e, as_json)
             continue
         emit(render.answer_json(ans, settings.k), as_json, show)
     if failed:

@@ -46,6 +46,15 @@ def emit(obj: dict, as_json: bool, renderer) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False) if as_json else renderer(obj))
 
 
+def emit_error(question: str, error: Exception, as_json: bool, err: bool = False) -> None:
+    """A question that failed, in place of its answer: {"question", "error"} with --json, else
+    the one-line message (on stderr with ``err``)."""
+    if as_json:
+        click.echo(json.dumps({"question": question, "error": str(error)}, ensure_ascii=False))
+    else:
+        click.echo(f"qa: error: {error}", err=err)
+
+
 def common(f):
     """--corpus, --index, --quiet, --backend and --dsn, each also settable by its QA_* variable."""
 

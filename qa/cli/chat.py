@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
-from qa.cli.base import cli, common, filter_options, filters, k_option, reader_option
+from qa.cli.base import (
+    cli,
+    common,
+    emit,
+    emit_error,
+    filter_options,
+    filters,
+    k_option,
+    reader_option,
+)
 from qa.config import Settings
 from qa.errors import UsageError
 
@@ -83,14 +91,10 @@ def _converse(pipe, lines, k: int, where: dict, as_json: bool, bold, tty: bool) 
             continue
         except UsageError as e:  # a bad turn does not end the conversation; a broken index does
             failed = True
-            if as_json:
-                click.echo(json.dumps({"question": q, "error": str(e)}, ensure_ascii=False))
-            else:
-                click.echo(f"qa: error: {e}", err=True)
+            emit_error(q, e, as_json, err=True)
             continue
         previous = pipeline.turn_of(ans)
-        obj = render.answer_json(ans, k)
-        click.echo(json.dumps(obj, ensure_ascii=False) if as_json else render.text(obj, bold))
+        emit(render.answer_json(ans, k), as_json, lambda o: render.text(o, bold))
         if not as_json:
             click.echo()
     return failed
