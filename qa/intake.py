@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
 import re
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa import store
+from qa.atomic import write_atomic
 from qa.config import Settings
 from qa.embed.embedder import Embedder
 from qa.errors import CorpusError, FetchError
@@ -98,9 +98,9 @@ def _add_page(root: Path, page: fetch.Fetched, seen: dict[str, str], report: Add
         return
     dest = _free_name(root / article.lang, _url_stem(page.url), ".html")
     side_bytes = (json.dumps(side, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-    _write_file(dest.with_suffix(".json"), side_bytes)  # first: never a page without its URL
+    write_atomic(dest.with_suffix(".json"), side_bytes)  # first: never a page without its URL
     try:
-        _write_file(dest, data)
+        write_atomic(dest, data)
     except BaseException:
         dest.with_suffix(".json").unlink(missing_ok=True)
         raise
@@ -168,19 +168,4 @@ def _free_name(folder: Path, stem: str, suffix: str) -> Path:
 
 
 def _copy_file(src: Path, dest: Path) -> None:
-    _write_file(dest, src.read_bytes())
-
-
-def _write_file(dest: Path, data: bytes) -> None:
-    # Through a hidden temp file (the corpus reader skips dot files), fsync and a rename, so a
-    # build or a crash never leaves half an article in the corpus.
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(dest, src.read_bytes())

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.atomic import write_atomic
 from qa.embed import e5export
 from qa.errors import ModelError
 
@@ -75,19 +76,6 @@ def max_length(folder: Path) -> int:
         if isinstance(value, int) and 0 < value <= 100_000:  # HF writes 1e30 for "unlimited"
             return value
     return 512
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _remove_stale_temps(folder: Path) -> None:
@@ -150,7 +138,7 @@ def export(folder: Path) -> Path:
         # Same directory, so os.replace is atomic; the stamp goes last and names the size.
         os.replace(tmp_graph, folder / GRAPH)
     stamp = {"key": _weights_key(folder), "graph_bytes": (folder / GRAPH).stat().st_size}
-    _write_atomic(folder / STAMP, json.dumps(stamp).encode())
+    write_atomic(folder / STAMP, json.dumps(stamp).encode())
     return folder / GRAPH
 
 

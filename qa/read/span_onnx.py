@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.atomic import write_atomic
 from qa.embed import e5export
 from qa.errors import ModelError, QAError
 from qa.read import span_tokens
@@ -103,7 +103,9 @@ def delta_key(delta: Path, memo: Path) -> str:
     known = {k: v for k, v in list(known.items())[-15:] if k != stamp} | {stamp: key}
     try:  # best effort: without the memo the key is only slower to get
         memo.parent.mkdir(parents=True, exist_ok=True)
-        _atomic(memo, lambda tmp: tmp.write_text(json.dumps(known, ensure_ascii=False), "utf-8"))
+        write_atomic(
+            memo, lambda tmp: tmp.write_text(json.dumps(known, ensure_ascii=False), "utf-8")
+        )
     except OSError:
         pass
     return key
@@ -170,10 +172,10 @@ def open_reader(ex: Export, threads: int | None, max_len: int, load: Callable) -
 def write(ex: Export, model, folder: Path) -> None:
     """The files of the export, each atomically (another process may be reading them)."""
     ex.dir.mkdir(parents=True, exist_ok=True)
-    span_tokens.write(folder / "tokenizer.json", ex.tokenizer, ex.pruned, ex.mapping, _atomic)
+    span_tokens.write(folder / "tokenizer.json", ex.tokenizer, ex.pruned, ex.mapping, write_atomic)
     emb = model.bert.embeddings.word_embeddings.weight.detach().numpy().astype(np.float16)
-    _atomic(ex.embeddings, lambda tmp: _save_npy(tmp, emb))
-    _atomic(ex.onnx, lambda tmp: _export_graph(model, tmp))
+    write_atomic(ex.embeddings, lambda tmp: _save_npy(tmp, emb))
+    write_atomic(ex.onnx, lambda tmp: _export_graph(model, tmp))
     # Graphs another onnxruntime optimized can never be loaded by this one (86 MB each).
     for old in ex.dir.glob("reader-*-ort*.onnx"):
         if not old.name.endswith(f"-ort{ex.runtime}.onnx"):
@@ -233,20 +235,3 @@ def _optimize(src: Path, dest: Path) -> None:
     opts.optimized_model_filepath = str(dest)
     opts.log_severity_level = 3
     ort.InferenceSession(str(src), opts, providers=["CPUExecutionProvider"])
-
-
-def _atomic(dest: Path, write_to: Callable[[Path], None]) -> None:
-    """Write through a temp file in the same folder, fsync, rename: never a half-written file."""
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    try:
-        write_to(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-        fd = os.open(dest.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)  # the rename itself
-        finally:
-            os.close(fd)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from qa.atomic import write_atomic
 from qa.errors import ModelError, QAError
 from qa.read import span_model, span_onnx, span_tokens
 
@@ -157,9 +158,9 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError):
-        span_onnx._atomic(dest, fail)
+        write_atomic(dest, fail)
     assert dest.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == [dest.name]
-    span_onnx._atomic(dest, lambda tmp: tmp.write_bytes(b"new"))
+    write_atomic(dest, lambda tmp: tmp.write_bytes(b"new"))
     assert dest.read_bytes() == b"new" and len(list(tmp_path.iterdir())) == 1
 
 
