@@ -28,6 +28,12 @@ from qa.config import Settings
     default=None,
     help="Only questions of these articles (the trained reader's split; default all).",
 )
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also draw precision against coverage per cell into this PNG (needs qa[eval]).",
+)
 @reader_option
 def eval_(
     settings: Settings,
@@ -36,6 +42,7 @@ def eval_(
     workdir,
     limit,
     split: str | None,
+    plot: Path | None,
     reader: str | None,
 ):
     """Benchmark retrieval and answers on SQuAD-format FILES (one per language; parallel files
@@ -45,13 +52,21 @@ def eval_(
     Examples:
       qa eval ../shared/bench/xquad/xquad-dev.en.json ../shared/bench/xquad/xquad-dev.ru.json
       qa eval xquad-dev.ru.json --json > оценка.json     # только русские вопросы
-      qa eval xquad-dev.en.json xquad-dev.ru.json --split heldout --reader typed
+      qa eval xquad-dev.en.json xquad-dev.ru.json --split heldout --plot precision.png
     """
+    from qa.eval import curves
     from qa.eval import run as evaluate
 
     log = logger(settings)
     settings = settings.with_(reader=reader)
+    if plot:  # before the long run: a missing matplotlib fails now, not after it
+        from qa.errors import need
+
+        need("eval", "matplotlib")
     result = evaluate.run(list(files), settings, workdir=workdir, limit=limit, log=log, split=split)
+    if plot:
+        name = ", ".join(Path(f).name for f in files) + (f" ({split})" if split else "")
+        log(f"plotted {curves.plot(result['rows'], plot, title=name)}")
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
     else:
@@ -99,7 +114,22 @@ def serve(settings: Settings, host: str, port: int, k: int | None, reader: str |
     show_default=True,
     help="Parallel SQuAD-format files: English, then Russian.",
 )
-@click.option("--epochs", type=click.IntRange(1, 20), default=2, show_default=True)
+@click.option(
+    "--epochs", type=click.IntRange(1, 20), default=2, show_default=True, help="Stage 1 epochs."
+)
+@click.option(
+    "--shared-steps",
+    type=click.IntRange(0),
+    default=470,
+    show_default=True,
+    help="Stage 2 steps (4 questions each, over the sentences qa retrieves); 0 skips it.",
+)
+@click.option(
+    "--base",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Skip stage 1: start stage 2 from this stage-1 reader (the *.stage1 file a run writes).",
+)
 @click.option("--seed", type=int, default=13, show_default=True)
 @click.option(
     "--out",
@@ -108,14 +138,23 @@ def serve(settings: Settings, host: str, port: int, k: int | None, reader: str |
     help="Where to write the reader (default: qa/models/reader-delta.safetensors, the one "
     "`qa ask` loads).",
 )
-def train_reader(files: tuple[Path, Path], epochs: int, seed: int, out: Path | None):
-    """Train the span reader on the "train" articles of the XQuAD dev split (about 17 min on
-    2 idle cores). Never needed to use qa: the trained reader ships in qa/models/.
+def train_reader(
+    files: tuple[Path, Path],
+    epochs: int,
+    shared_steps: int,
+    base: Path | None,
+    seed: int,
+    out: Path | None,
+):
+    """Train the span reader on the "train" articles of the XQuAD dev split, seeded: stage 1
+    on windows around the answers, stage 2 on the sentences qa's own retrieval hands it, one
+    softmax over them all and "no answer" (about 40 min on 2 idle cores in all). Never needed
+    to use qa: the trained reader ships in qa/models/.
 
     \b
     Examples:
       qa train-reader
-      qa train-reader --epochs 4 --out /tmp/читатель.safetensors
+      qa train-reader --base qa/models/reader-delta.stage1 --out /tmp/читатель.safetensors
     """
     from qa.read import span_model
     from qa.read import train as train_reader
@@ -131,5 +170,8 @@ def train_reader(files: tuple[Path, Path], epochs: int, seed: int, out: Path | N
         seed=seed,
         threads=max(2, settings.threads),
         log=log,
+        shared_steps=shared_steps,
+        base=base,
+        settings=settings,
     )
     click.echo(json.dumps(meta, ensure_ascii=False))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from qa import pipeline
 from qa.config import Settings
+from qa.eval import curves
 from qa.eval.squad import Question, f1, in_split, load_squad, normalize, story_of, write_corpus
 from qa.read import spans
 
@@ -56,7 +57,7 @@ def evaluate_questions(pipe, questions: list[Question], progress=None) -> list[d
     """One row per (cell, question) with its retrieval rank and answer scores."""
     from qa.ingest import corpus as corpusmod
 
-    threshold = pipe.settings.min_score
+    threshold = pipe.threshold
     rows = []
     for q in questions:
         query = pipe.query(q.text)
@@ -114,6 +115,7 @@ def summarize(rows: list[dict]) -> dict:
             out[key] = {"n": len(rs), "abstain": _mean(not r["answered"] for r in rs)}
             continue
         rr = [r["rank"] for r in rs]
+        given = [r for r in rs if r["answered"]]
         out[key] = {
             "n": len(rs),
             "R@1": _mean(r is not None and r <= 1 for r in rr),
@@ -125,6 +127,10 @@ def summarize(rows: list[dict]) -> dict:
             "evidence": _mean(r["evidence"] for r in rs),
             "abstain": _mean(not r["answered"] for r in rs),
             "F1_with_abstain": _mean(r["f1_abstain"] for r in rs),
+            "answered": _mean(r["answered"] for r in rs),
+            # of the answers given (None when none is): what a user sees of the threshold
+            "precision": _mean(curves.right(r) for r in given) if given else None,
+            "precision_at_50": curves.precision_at(rs, 0.5),
         }
     return out
 
@@ -171,6 +177,7 @@ def run(
             f"in {report.seconds:.0f}s; asking {len(questions)} questions"
         )
         pipe = pipeline.Pipeline(s)
+        threshold = pipe.threshold
         bar = _bar(len(questions), settings.quiet)
         rows = evaluate_questions(pipe, questions, bar.update if bar else None)
         if bar:
@@ -181,7 +188,7 @@ def run(
         "settings": {
             "split": split,
             "reader": settings.reader,
-            "min_score": settings.min_score,
+            "min_score": threshold,
             "dense_weight": settings.dense_weight,
             "lexical_weight": settings.lexical_weight,
             "rrf_k": settings.rrf_k,
@@ -189,6 +196,7 @@ def run(
         },
         "summary": summarize(rows),
         "calibration": calibration(rows),
+        "precision_coverage": curves.table(rows),
         "rows": rows,
     }
 
@@ -206,7 +214,7 @@ def table(result: dict) -> str:
     s = result["summary"]
     head = (
         f"{'cell':<9}{'lang':<5}{'n':>5}{'R@1':>7}{'R@5':>7}{'R@20':>7}{'MRR':>7}"
-        f"{'EM':>7}{'F1':>7}{'evid':>7}{'abst':>7}{'F1@abst':>9}"
+        f"{'EM':>7}{'F1':>7}{'evid':>7}{'abst':>7}{'F1@abst':>9}{'prec':>7}{'p@50%':>7}"
     )
     lines = [head]
     for key, m in s.items():
@@ -217,11 +225,14 @@ def table(result: dict) -> str:
             f"{cell:<9}{lg:<5}{m['n']:>5}{m['R@1']:>7.3f}{m['R@5']:>7.3f}"
             f"{m['R@20']:>7.3f}{m['MRR']:>7.3f}{m['EM']:>7.3f}{m['F1']:>7.3f}"
             f"{m['evidence']:>7.3f}{m['abstain']:>7.3f}{m['F1_with_abstain']:>9.3f}"
+            f"{m['precision'] if m['precision'] is not None else 1:>7.3f}{m['precision_at_50']:>7.3f}"
         )
     for key, m in s.items():
         cell, lg, qtype = key.split("|")
         if cell == "withheld" and qtype == "all":
             lines.append(f"gold paragraph withheld, {lg} questions: abstained {m['abstain']:.3f}")
+    lines.append("")
+    lines += curves.lines(result["rows"])
     lines.append("")
     lines.append(f"{'by type (mixed)':<22}{'n':>5}{'EM':>7}{'F1':>7}{'evid':>7}{'R@1':>7}")
     for key, m in s.items():
