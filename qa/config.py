@@ -31,10 +31,9 @@ class Settings:
     lexical_weight: float = 1.0  # BM25 in the question's language
     rrf_k: int = 10
     # Reader.
-    # Below this confidence the reader abstains. At 0.4 on the XQuAD dev split the typed reader
-    # answers 75% of questions and 7% of those whose paragraph was withheld; the hybrid reader
-    # (tune articles) 75% and 16%, but its answers are much better (see README).
-    min_score: float = 0.4
+    # Below this confidence the reader abstains; None: the reader's own default (hybrid:
+    # ReaderParams.threshold, a probability that the answer is right; typed: 0.4).
+    min_score: float | None = None
     # "hybrid": the trained span reader reads the best 4 sentences of the sentence ranking,
     # which decides between its spans (best on the held-out XQuAD articles, docs/quality.md);
     # "typed": the typed extractor alone (no second model in memory); "span": the span reader

@@ -78,6 +78,13 @@ class Pipeline:
             return typed.ReaderParams(span_fit=0.0, span_sentence=0.0)
         return typed.ReaderParams()
 
+    @property
+    def threshold(self) -> float:
+        """The confidence below which the reader abstains (QA_MIN_SCORE, or the reader's own)."""
+        if self.settings.min_score is not None:
+            return self.settings.min_score
+        return self.reader_params.threshold if self.span_model else typed.TYPED_THRESHOLD
+
     def warm_up(self) -> None:
         """Load models, index and NER now, so the first question is as fast as the rest."""
         self.embedder.queries(["warm up"])
@@ -125,7 +132,7 @@ class Pipeline:
         min_score: float | None = None,
     ) -> Answer:
         """The reader on these hits; ``min_score`` overrides the abstention threshold."""
-        threshold = self.settings.min_score if min_score is None else min_score
+        threshold = self.threshold if min_score is None else min_score
         idx = idx or self.index
         if self.span_model is None:
             return typed.read(idx, query, hits, threshold)

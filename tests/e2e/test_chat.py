@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CONVERSATIONS = json.loads((ROOT / "tests/fixtures/conversations.json").read_text("utf-8"))
 BLINKEN = ["Who is the US Secretary of State?", "When did he hold talks with Lavrov?"]
+KULEBA = ["Who is Ukraine's Foreign Minister?", "When did he brief reporters?"]
 DRAFTS = ["Когда МИД России опубликовал проекты договора?", "А с кем?"]
 
 
@@ -91,7 +92,8 @@ def test_followups_are_told_from_standalone_questions(turns):
 
 
 def test_history_answers_follow_ups(turns):
-    """Later turns are answered right far more often with the history than alone."""
+    """Later turns are answered right far more often with the history than alone, and what
+    is not answered right is mostly declined, not answered wrong (right, or silent)."""
     later = [t for t in turns if t["turn"] > 1]
     table = {}
     for lang in ("en", "ru"):
@@ -104,7 +106,9 @@ def test_history_answers_follow_ups(turns):
     print("later turns right, with history / alone / of:", table)
     with_h = sum(v[0] for v in table.values())
     alone = sum(v[1] for v in table.values())
-    assert with_h >= 0.7 * len(later) and with_h >= alone + 4, table
+    assert with_h >= 0.6 * len(later) and with_h >= alone + 4, table
+    wrong = [t for t in later if t["answer"] is not None and not t["right"]]
+    assert len(wrong) <= 0.15 * len(later), wrong
     for lang, (w, a, _) in table.items():
         assert w > a, (lang, table)
     standalone = [t for t in later if not t["followup"]]
@@ -282,7 +286,7 @@ def test_browser_two_turn_conversation(browser, server):
     page.goto(server + "/")
     box = page.locator("textarea").first
     answers = page.locator("[data-testid=bot] .md")
-    for n, question in enumerate(BLINKEN, 1):
+    for n, question in enumerate(KULEBA, 1):
         expect(box).to_be_editable()
         box.fill(question)
         box.press("Enter")
@@ -290,11 +294,11 @@ def test_browser_two_turn_conversation(browser, server):
     expect(box).to_be_editable()  # the final update re-renders the chat
     second = answers.nth(1)
     understood = second.locator("p").first.inner_text()
-    assert understood == "Understood as: When did Antony Blinken hold talks with Lavrov?"
-    assert "21 January" in second.locator("h3").inner_text()
+    assert understood == "Understood as: When did Dmytro Kuleba brief reporters?"
+    assert "Wednesday" in second.locator("h3").inner_text()
     assert re.search(r"(likely|uncertain) · confidence 0\.\d\d", second.inner_text())
-    assert "21 January" in second.locator("blockquote strong").inner_text()
-    assert answers.nth(0).locator("h3").inner_text() == "Antony Blinken"
+    assert "Wednesday" in second.locator("blockquote strong").inner_text()
+    assert answers.nth(0).locator("h3").inner_text() == "Dmytro Kuleba"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "chat-two-turns.png", full_page=True)
 

@@ -4,9 +4,11 @@ The real model: tests/e2e/test_hybrid.py."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from qa.read import hybrid, spans
+from qa.read import hybrid, span_model, spans
 from qa.read.hybrid import _tidy
 from qa.read.span_model import SpanGuess
 from qa.read.typed import ReaderParams
@@ -72,6 +74,21 @@ def test_tidy_edge_texts_stay_inside_and_only_shrink(text):
             assert text[b - 1] not in ",;:—–- " and not text[a].isspace()
 
 
+@pytest.mark.parametrize(
+    "text, start, end, expected",
+    [
+        ("Абу Бакр ар-Рази написал", 0, 2, "Абу"),
+        ("граф Уильям Железная Рука", 5, 6, "Уильям"),
+        ("in the 880s, Rollo", 9, 11, "880s"),
+        ("Jens Stoltenberg said", 0, 16, "Jens Stoltenberg"),  # whole already
+        ("(Geneva)", 1, 4, "Geneva"),  # punctuation is a boundary
+    ],
+)
+def test_whole_words(text, start, end, expected):
+    a, b = span_model.whole_words(text, start, end)
+    assert text[a:b] == expected
+
+
 def test_tidy_empty_span():
     assert _tidy("Lavrov", 3, 3) == (3, 3)
 
@@ -125,8 +142,9 @@ class StubModel:
     def __init__(self, *answers: str):
         self.answers, self.asked = answers, []
 
-    def guess(self, question: str, passages: list[str]) -> list[SpanGuess]:
+    def guess(self, question: str, passages: list[str], longest: int = 30) -> list[SpanGuess]:
         self.asked.append((question, list(passages)))
+        self.longest = longest
         out = []
         for i, p in enumerate(passages):
             hit = next((a for a in self.answers if a in p), None)
@@ -191,14 +209,64 @@ def test_read_ranks_by_sentence_score_and_answers_with_offsets(tiny, ner):
 def test_confidence_is_a_probability_for_any_margin(tiny, margin):
     sc = hybrid.ranked(tiny, q("When?"), [Hit(tiny.chunks[1], 1.0)], ReaderParams())[0]
     c = hybrid.Choice(sc, spans.Span(0, 3, "date"), 1.0, 0.0, margin)
-    got = hybrid.confidence(q("When?"), c, ReaderParams())
+    got = hybrid.confidence(q("When?"), c, [c], ReaderParams())
     assert 0.0 <= got <= 1.0
 
 
-def test_confidence_grows_with_the_margin(tiny):
+def test_confidence_grows_with_the_spans_probability(tiny):
+    """The span's probability among all spans read (one softmax) is what the fitted
+    confidence leans on most; everything else equal, a likelier span is more confident."""
     sc = hybrid.ranked(tiny, q("When?"), [Hit(tiny.chunks[1], 1.0)], ReaderParams())[0]
-    conf = [
-        hybrid.confidence(q("When?"), hybrid.Choice(sc, None, 1.0, 0.0, m), ReaderParams())
-        for m in (-4.0, 0.0, 4.0)
-    ]
+    choices = [hybrid.Choice(sc, None, 1.0, 0.0, 0.0, lp) for lp in (-6.0, -2.0, -0.1)]
+    conf = [hybrid.confidence(q("When?"), c, [c], ReaderParams()) for c in choices]
     assert conf[0] < conf[1] < conf[2]
+
+
+def test_short_questions_get_short_spans(tiny, ner):
+    """Who/where/when/how-many questions are read with the short answer limit, the rest with
+    the long one: a name or a date, not the clause around it."""
+    hits = [Hit(c, 1.0) for c in tiny.chunks]
+    p = ReaderParams(short_answer=7, long_answer=29)
+    for question, limit in (("When did they meet?", 7), ("Why did they meet?", 29)):
+        model = StubModel("January 21")
+        hybrid.span_choices(tiny, q(question), hits, model, p)
+        assert model.longest == limit, question
+
+
+def test_one_no_answer_for_all_sentences(tiny, ner):
+    """A span's margin is over the mean "no answer" of every sentence read (shared
+    normalization): the same span scores lower beside passages that say "no answer" louder."""
+
+    class Nulls(StubModel):
+        def __init__(self, null: float):
+            super().__init__("January 21")
+            self.null = null
+
+        def guess(self, question, passages, longest=30):
+            out = super().guess(question, passages, longest)
+            return [SpanGuess(g.passage, g.start, g.end, g.score, self.null) for g in out]
+
+    hits = [Hit(c, 1.0) for c in tiny.chunks]
+    got = [
+        hybrid.span_choices(tiny, q("When did they meet?"), hits, Nulls(n), ReaderParams())[1]
+        for n in (0.0, 3.0)
+    ]
+    assert got[0][0].total == 10.0 and got[1][0].total == 7.0
+
+
+def test_features_length_and_agreement(tiny):
+    """Long answers are told apart, and an answer other sentences repeat sums their
+    probabilities (wire copies state the same fact)."""
+    scored = hybrid.ranked(tiny, q("When?"), [Hit(c, 1.0) for c in tiny.chunks], ReaderParams())
+    a = scored[0]
+    word = next(iter(lexical.words(a.sentence.text)))
+    at = a.sentence.text.lower().find(word)
+    short = hybrid.Choice(a, spans.Span(at, at + len(word), "other"), 0.0, 0.0, 1.0, -2.0)
+    whole = hybrid.Choice(a, spans.Span(0, len(a.sentence.text), "other"), 0.0, 0.0, 1.0, -2.0)
+    f_short = hybrid.features(q("When?"), short, [short, whole])
+    f_whole = hybrid.features(q("When?"), whole, [short, whole])
+    assert f_short[4] < f_whole[4]  # log(1 + words)
+    assert f_short[6] == -2.0  # its own probability only
+    again = hybrid.Choice(a, short.span, 0.0, 0.0, 0.5, -2.0)  # another sentence, same answer
+    summed = hybrid.features(q("When?"), short, [short, again, whole])[6]
+    assert summed == pytest.approx(-2.0 + math.log(2))
