@@ -66,7 +66,7 @@ class ReaderParams:
     # `title_words` or more of the question's words stand right before it, and not before the
     # best (qa.read.hybrid._titled; 0 turns it off).
     title_words: int = 2
-    near: float = 6.0
+    near: float = 12.0
     # Logistic confidence that the answer is right (F1 >= 0.5), fitted on the tune articles by
     # bench/reader_confidence.py: intercept, margin, sentence score, overlap, same language,
     # log(1 + words), lead over the next sentence, log-probability, kind fit (hybrid.features).

@@ -73,3 +73,18 @@ def test_ask_on_the_fake_index(built, fake, monkeypatch):
     cited = {h.chunk.article_id for h in ans.hits} | {a for h in ans.hits for a in h.also_in}
     assert cited <= set(ans.articles)  # rendering needs no index
     assert any("Stoltenberg" in h.chunk.text for h in ans.hits)
+
+
+def test_threshold_is_the_readers_own_unless_set(built, fake):
+    """No QA_MIN_SCORE: each reader abstains below its own default (the hybrid reader's is a
+    probability that the answer is right); QA_MIN_SCORE wins for any reader."""
+    from qa.read import typed
+
+    hybrid = pipeline.Pipeline(built.with_(reader="hybrid"), embedder=fake)
+    assert hybrid.threshold == typed.ReaderParams().threshold
+    assert pipeline.Pipeline(built.with_(reader="typed"), embedder=fake).threshold == (
+        typed.TYPED_THRESHOLD
+    )
+    for reader in ("typed", "hybrid"):
+        pipe = pipeline.Pipeline(built.with_(reader=reader, min_score=0.73), embedder=fake)
+        assert pipe.threshold == 0.73
