@@ -35,6 +35,16 @@ def runs(q) -> list[tuple[str, tuple[str, ...] | None, frozenset[str]]]:
     ]
 
 
+def xquad_pipeline(files: list[Path], workdir: Path):
+    """(a Pipeline over an index of every paragraph of ``files`` in ``workdir``, built or
+    brought up to date as `qa eval` does, the files' questions)."""
+    paragraphs, questions = evaluate.load_squad(files)
+    s = load_settings().with_(corpus=workdir / "corpus", index=workdir / "index", quiet=True)
+    evaluate.write_corpus(paragraphs, s.corpus)
+    pipeline.build(s)
+    return pipeline.Pipeline(s), questions
+
+
 def fit(X, y, digits: int, max_iter: int):
     """(intercept + coefficients rounded to ``digits``, fitted probabilities) of a logistic
     model of y on X: the form ReaderParams.conf and .span_conf take."""
@@ -70,13 +80,8 @@ def main():
     ap.add_argument("--workdir", type=Path, required=True)
     args = ap.parse_args()
     quiet_third_party()
-    paragraphs, questions = evaluate.load_squad(args.files)
-    s = load_settings().with_(
-        corpus=args.workdir / "corpus", index=args.workdir / "index", quiet=True
-    )
-    evaluate.write_corpus(paragraphs, s.corpus)
-    pipeline.build(s)
-    X, y, cell = collect(pipeline.Pipeline(s), questions)
+    pipe, questions = xquad_pipeline(args.files, args.workdir)
+    X, y, cell = collect(pipe, questions)
     coef, prob = fit(X, y, digits=2, max_iter=1000)
     rows = []
     for t in [round(0.05 * i, 2) for i in range(1, 20)]:

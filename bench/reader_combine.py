@@ -20,8 +20,7 @@ from pathlib import Path
 import calibrate  # bench/calibrate.py, beside this file
 import numpy as np
 
-from qa import pipeline
-from qa.config import load_settings, quiet_third_party
+from qa.config import quiet_third_party
 from qa.eval import squad as evaluate
 from qa.read import hybrid, span_model
 from qa.read import typed as reader
@@ -156,13 +155,8 @@ def main():
     if args.rows and args.rows.exists():
         rows = json.loads(args.rows.read_text())
     else:
-        paragraphs, questions = evaluate.load_squad(args.files)
-        s = load_settings().with_(
-            corpus=args.workdir / "corpus", index=args.workdir / "index", quiet=True
-        )
-        evaluate.write_corpus(paragraphs, s.corpus)
-        pipeline.build(s)
-        pipe = pipeline.Pipeline(s)
+        pipe, questions = calibrate.xquad_pipeline(args.files, args.workdir)
+        s = pipe.settings
         model = SpanModel(
             s.model_cache, args.delta or span_model.DELTA, embeddings=pipe.embedder.embeddings
         )

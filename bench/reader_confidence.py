@@ -26,8 +26,7 @@ from pathlib import Path
 import calibrate  # bench/calibrate.py, beside this file
 import numpy as np
 
-from qa import pipeline
-from qa.config import load_settings, quiet_third_party
+from qa.config import quiet_third_party
 from qa.eval import squad as evaluate
 from qa.read import hybrid, span_model
 from qa.read import typed as reader
@@ -134,13 +133,8 @@ def main():
     if args.rows and args.rows.exists():
         by_limit = {int(k): v for k, v in json.loads(args.rows.read_text()).items()}
     else:
-        paragraphs, questions = evaluate.load_squad(args.files)
-        s = load_settings().with_(
-            corpus=args.workdir / "corpus", index=args.workdir / "index", quiet=True
-        )
-        evaluate.write_corpus(paragraphs, s.corpus)
-        pipeline.build(s)
-        pipe = pipeline.Pipeline(s)
+        pipe, questions = calibrate.xquad_pipeline(args.files, args.workdir)
+        s = pipe.settings
         pipe.span_model = span_model.SpanModel(s.model_cache, args.delta, threads=s.threads)
         tune = evaluate.in_split(questions, "tune")
         by_limit = {n: collect(pipe, tune, n) for n in args.limits}
