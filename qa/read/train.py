@@ -97,6 +97,8 @@ def train(
         meta = span_model.SpanModel(cache, base).meta()
         if any(k.startswith("shared_") for k in meta):
             raise QAError(f"{base} had stage 2 already: give a stage-1 reader (*.stage1)")
+        if "seconds" in meta:  # a stage-1 file written before stages had their own keys
+            meta.setdefault("stage1_seconds", meta.pop("seconds"))
     model, tok = span_model.load_torch(cache, base, threads)
     if shared_steps:
         meta |= _shared(model, tok, files, shared_steps, seed, log, settings)
