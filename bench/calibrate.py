@@ -17,17 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import pipeline
 from qa.config import load_settings, quiet_third_party
 from qa.eval import squad as evaluate
-from qa.ingest import corpus
+from qa.eval.run import bench_pipeline
 from qa.read import typed as reader
 
 
 def runs(q) -> list[tuple[str, tuple[str, ...] | None, frozenset[str]]]:
     """(cell, languages, excluded article ids) to ask a question in: the mixed corpus, the
     other language only, and the mixed corpus without its gold paragraph (both versions)."""
-    held = frozenset(corpus.article_id(f"{lg}/{q.story}.txt") for lg in ("en", "ru"))
+    held = evaluate.article_ids(q.story)
     return [
         ("mixed", None, frozenset()),
         ("cross", ("ru",) if q.lang == "en" else ("en",), frozenset()),
@@ -39,10 +38,8 @@ def xquad_pipeline(files: list[Path], workdir: Path):
     """(a Pipeline over an index of every paragraph of ``files`` in ``workdir``, built or
     brought up to date as `qa eval` does, the files' questions)."""
     paragraphs, questions = evaluate.load_squad(files)
-    s = load_settings().with_(corpus=workdir / "corpus", index=workdir / "index", quiet=True)
-    evaluate.write_corpus(paragraphs, s.corpus)
-    pipeline.build(s)
-    return pipeline.Pipeline(s), questions
+    pipe, _ = bench_pipeline(paragraphs, workdir, load_settings().with_(quiet=True))
+    return pipe, questions
 
 
 def fit(X, y, digits: int, max_iter: int):

@@ -15,7 +15,16 @@ from pathlib import Path
 from qa import pipeline
 from qa.config import Settings
 from qa.eval import curves
-from qa.eval.squad import Question, f1, in_split, load_squad, normalize, story_of, write_corpus
+from qa.eval.squad import (
+    Question,
+    article_ids,
+    f1,
+    in_split,
+    load_squad,
+    normalize,
+    story_of,
+    write_corpus,
+)
 from qa.read import spans
 
 # The reader answers every question; the threshold is applied afterwards, so one run gives
@@ -55,8 +64,6 @@ def _answer_row(q: Question, ans, threshold: float) -> dict:
 
 def evaluate_questions(pipe, questions: list[Question], progress=None) -> list[dict]:
     """One row per (cell, question) with its retrieval rank and answer scores."""
-    from qa.ingest import corpus as corpusmod
-
     threshold = pipe.threshold
     rows = []
     for q in questions:
@@ -79,7 +86,7 @@ def evaluate_questions(pipe, questions: list[Question], progress=None) -> list[d
                     **_answer_row(q, ans, threshold),
                 }
             )
-        withheld = frozenset(corpusmod.article_id(f"{lg}/{q.story}.txt") for lg in ("en", "ru"))
+        withheld = article_ids(q.story)
         ans = pipe.read(
             query, pipe.retrieve(query, 20, None, exclude=withheld), min_score=NEVER_ABSTAIN
         )
@@ -165,18 +172,11 @@ def run(
     if limit:
         questions = questions[:limit]
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
-        root = Path(workdir or tmp)
-        # On postgres the benchmark gets its own schema, never the user's index.
-        s = settings.with_(
-            corpus=root / "corpus", index=root / "index", pg_schema=f"{settings.pg_schema}_eval"
-        )
-        write_corpus(paragraphs, s.corpus)
-        report = pipeline.build(s)
+        pipe, report = bench_pipeline(paragraphs, Path(workdir or tmp), settings)
         log(
             f"indexed {report.as_dict()['added'] + report.unchanged} paragraphs "
             f"in {report.seconds:.0f}s; asking {len(questions)} questions"
         )
-        pipe = pipeline.Pipeline(s)
         threshold = pipe.threshold
         bar = _bar(len(questions), settings.quiet)
         rows = evaluate_questions(pipe, questions, bar.update if bar else None)
@@ -199,6 +199,18 @@ def run(
         "precision_coverage": curves.table(rows),
         "rows": rows,
     }
+
+
+def bench_pipeline(paragraphs: dict[str, dict[str, str]], root: Path, settings: Settings):
+    """(a Pipeline over an index of ``paragraphs`` under ``root``, built or brought up to date,
+    the build report): what `qa eval`, `qa train-reader` and the calibration benches read. On
+    postgres the benchmark gets its own schema, never the user's index."""
+    s = settings.with_(
+        corpus=root / "corpus", index=root / "index", pg_schema=f"{settings.pg_schema}_eval"
+    )
+    write_corpus(paragraphs, s.corpus)
+    report = pipeline.build(s)
+    return pipeline.Pipeline(s), report
 
 
 def _bar(total: int, quiet: bool):

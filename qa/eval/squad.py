@@ -110,5 +110,13 @@ def in_split(questions: list[Question], split: str | None) -> list[Question]:
     return [q for q in questions if split_of(int(q.story.rsplit("-", 2)[1])) == split]
 
 
+def article_ids(story: str) -> frozenset[str]:
+    """The ids of both language versions of a story's article in the benchmark corpus
+    (write_corpus): what "gold paragraph withheld" leaves out."""
+    from qa.ingest import corpus
+
+    return frozenset(corpus.article_id(f"{lg}/{story}.txt") for lg in ("en", "ru"))
+
+
 def story_of(path: str) -> str:
     return Path(path).stem

@@ -116,12 +116,14 @@ def _shared(model, tok, files, steps: int, seed: int, log, settings) -> dict:
     import tempfile
 
     from qa.config import load_settings
+    from qa.eval.run import bench_pipeline
 
-    questions = evaluate.in_split(evaluate.load_squad(list(files.values()))[1], "train")
+    paragraphs, questions = evaluate.load_squad(list(files.values()))
     with tempfile.TemporaryDirectory(prefix="qa-train-") as tmp:
         log("stage 2: indexing the files' paragraphs to retrieve what the reader will read")
-        pipe = train_shared.retrieval_pipe(files, Path(tmp), settings or load_settings())
-        data = train_shared.groups(pipe, questions, seed)
+        s = (settings or load_settings()).with_(quiet=True)
+        pipe, _ = bench_pipeline(paragraphs, Path(tmp), s)
+        data = train_shared.groups(pipe, evaluate.in_split(questions, "train"), seed)
     log(f"stage 2: {len(data)} groups of {train_shared.READ} sentences, {steps} steps")
     return train_shared.train(model, tok, data, steps, seed=seed, log=log)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from qa.eval import squad as evaluate
 from qa.read import span_model
@@ -51,7 +50,6 @@ def label(sentences, story: str, golds: tuple[str, ...]) -> tuple[tuple[int, int
 
 def groups(pipe, questions, seed: int = 13, progress=None) -> list[Group]:
     """The training groups of ``questions`` (qa.eval.squad.Question) on ``pipe``'s index."""
-    from qa.ingest import corpus
     from qa.read.sentences import ranked
 
     rng = random.Random(seed)
@@ -59,7 +57,7 @@ def groups(pipe, questions, seed: int = 13, progress=None) -> list[Group]:
     out = []
     for n, q in enumerate(questions):
         query = pipe.query(q.text)
-        held = frozenset(corpus.article_id(f"{lg}/{q.story}.txt") for lg in ("en", "ru"))
+        held = evaluate.article_ids(q.story)
         cells = [(None, frozenset()), (("ru",) if q.lang == "en" else ("en",), frozenset())]
         if rng.random() < 1 / 3:
             cells.append((None, held))
@@ -184,15 +182,3 @@ def train(
         "shared_seconds": round(time.time() - t0),
         "shared_final_loss": round(sum(losses[-50:]) / max(1, len(losses[-50:])), 4),
     }
-
-
-def retrieval_pipe(files: dict[str, Path], workdir: Path, settings):
-    """A pipeline over an index of every paragraph of ``files`` (built, or brought up to date,
-    in ``workdir``), as `qa eval` builds it."""
-    from qa import pipeline
-
-    paragraphs, _ = evaluate.load_squad(list(files.values()))
-    s = settings.with_(corpus=workdir / "corpus", index=workdir / "index", quiet=True)
-    evaluate.write_corpus(paragraphs, s.corpus)
-    pipeline.build(s)
-    return pipeline.Pipeline(s)
