@@ -34,3 +34,16 @@ def test_train_reader_bad_data_is_one_line(tmp_path, content):
     result = run("train-reader", "--data", bad, bad, "--out", out)
     one_line_error(result, "SQuAD")
     assert not out.exists()
+
+
+def test_train_reader_base_already_trained_is_one_line(tmp_path):
+    """--base must be a stage-1 reader: the shipped one had stage 2 already, and training it
+    again would not reproduce anything. One line, nothing written."""
+    from qa.read import span_model
+
+    data = tmp_path / "data.json"
+    data.write_text('{"data": []}', encoding="utf-8")
+    out = tmp_path / "reader.safetensors"
+    result = run("train-reader", "--data", data, data, "--base", span_model.DELTA, "--out", out)
+    one_line_error(result, "stage-1 reader")
+    assert not out.exists() and not list(tmp_path.glob("reader*"))
