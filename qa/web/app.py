@@ -24,10 +24,13 @@ import threading
 from collections.abc import Sequence
 
 from qa.config import Settings, quiet_third_party
+from qa.web.quick_import import without_stub_writer
 
 quiet_third_party()  # before gradio is imported: no telemetry, no version checks
 
-import gradio as gr  # noqa: E402
+with without_stub_writer():  # ~2.8 s of gradio's import writes type stubs (quick_import.py)
+    import gradio as gr
+
 from fastapi import FastAPI, Query  # noqa: E402
 from fastapi.responses import HTMLResponse, Response  # noqa: E402
 
