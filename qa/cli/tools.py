@@ -168,7 +168,7 @@ def train_reader(
         out or span_model.DELTA,
         epochs=epochs,
         seed=seed,
-        threads=max(2, settings.threads),
+        threads=max(2, settings.threads or 2),
         log=log,
         shared_steps=shared_steps,
         base=base,

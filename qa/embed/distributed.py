@@ -63,7 +63,7 @@ def passages(texts: list[str], settings: Settings, client=None):
         if settings.dask_scheduler:
             client = Client(settings.dask_scheduler, timeout="30s")
         else:
-            cluster = local_cluster(max(1, settings.embed_workers), settings.threads)
+            cluster = local_cluster(max(1, settings.embed_workers), settings.threads or 1)
             client = Client(cluster)
     try:
         # Longest first, so batches hold texts of similar length (less padding) and the
@@ -75,7 +75,7 @@ def passages(texts: list[str], settings: Settings, client=None):
             batches,
             cache=str(settings.model_cache),
             model_batch=settings.batch_size,  # not batch_size: Client.map takes that itself
-            threads=settings.threads,
+            threads=settings.threads or 1,  # a worker per core, a thread each
             engine=settings.engine,
             pure=False,
         )

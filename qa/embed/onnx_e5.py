@@ -1,109 +1,193 @@
-"""Passage embeddings through ONNX Runtime: the e5 folder (qa/embed/e5export.py) exported once
-to an ONNX graph with mean pooling and L2 normalization inside, run with ``onnxruntime`` and
-the folder's own ``tokenizer.json``.
+"""e5 on ONNX Runtime (the default engine): questions and passages through one graph of e5's
+transformer layers, with mean pooling and L2 normalization inside, fed token embeddings.
 
-A build process needs no torch: its first vector comes ~2.5 s after start instead of ~9 s.
-Per text it is as fast as torch (both spend ~80% in fp32 matrix products at one thread); int8
-would be ~1.8x faster but agrees with sentence-transformers at cosine ~0.994, below the 0.999
-that keeps indexes built by either engine interchangeable, so the graph stays fp32."""
+e5's 250k x 384 word-embedding matrix is 96M of its 117M weights: inside an fp32 graph it makes
+a ~470 MB file that takes ~1.4 s to load and ~0.9 GB of memory. Kept out, the graph carries the
+~21M transformer weights (~84 MB), and the matrix is an fp16 .npy that is memory-mapped, so a
+question reads only the rows of its own tokens. The span reader (qa/read/span_onnx.py) uses the
+same matrix and the same tokenizer (qa/embed/tokens.py), loaded once per process. Its vectors
+agree with sentence-transformers' at cosine > 0.99999 (tests/e2e/test_onnx_embedder.py): one
+model id for indexes built by either engine.
+
+The files are written once into the model cache by ``ensure_exported`` (`qa build` calls it);
+a missing or damaged file is written again, or named in a one-line error.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import sys
-import tempfile
 import threading
-import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from qa.atomic import write_atomic
-from qa.embed import e5export
-from qa.errors import ModelError
+from qa.embed import e5export, tokens
+from qa.errors import ModelError, QAError
 
-ONNX_VERSION = 1  # bump when the graph (inputs, outputs, pooling) changes: forces a re-export
-GRAPH = "passages.onnx"
-STAMP = "passages-onnx.json"  # what the graph was exported from; written after the graph
-TEMP_PREFIX = ".onnx-export-"
-PREFIX = "passage: "  # e5's passage prompt, as in the folder's config_sentence_transformers.json
+VERSION = 1  # bump when the graph's inputs, outputs or the file layout change
+QUERY, PASSAGE = "query: ", "passage: "  # e5's prompts (config_sentence_transformers.json)
+MAX_TOKENS = 512  # e5's model_max_length: sentence-transformers cuts texts there
+INPUTS = ("inputs_embeds", "attention_mask")
 _EXPORT_LOCK = threading.Lock()
+_TOKENS: dict[Path, tokens.Tokens] = {}
+_TOKENS_LOCK = threading.Lock()
+
+
+class Broken(Exception):
+    """An export file that is missing or cannot be opened: write it again."""
 
 
 def stderr_line(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _weights_key(folder: Path) -> dict:
-    # Size and mtime of the weights, not their hash: hashing 470 MB on every build costs ~1 s,
-    # and e5export replaces the whole folder (new mtime) whenever the weights change.
-    st = (folder / "model.safetensors").stat()
-    return {
-        "version": ONNX_VERSION,
-        "weights_bytes": st.st_size,
-        "weights_mtime_ns": st.st_mtime_ns,
-    }
-
-
-def _stamp_ok(folder: Path) -> bool:
+def runtime() -> str:
+    # Its own __version__, not importlib.metadata (~30 ms): the caller imports it next anyway.
     try:
-        stamp = json.loads((folder / STAMP).read_text())
-        graph_bytes = (folder / GRAPH).stat().st_size
-        key = _weights_key(folder)
-    except (OSError, ValueError):
-        return False
-    # A truncated or half-copied graph shows up as a size mismatch without reading 470 MB.
-    return stamp.get("key") == key and stamp.get("graph_bytes") == graph_bytes
+        import onnxruntime
+
+        return onnxruntime.__version__
+    except ModuleNotFoundError:
+        raise QAError(
+            "onnxruntime is not installed: reinstall qa (pip install -e .) or set QA_ENGINE=torch"
+        ) from None
 
 
-def max_length(folder: Path) -> int:
-    """Tokens per text, as sentence-transformers truncates: the tokenizer's model_max_length
-    (sentence-transformers 6 reads it from there), else sentence_bert_config's max_seq_length,
-    else the model's position count."""
-    for name, key in (
-        ("tokenizer_config.json", "model_max_length"),
-        ("sentence_bert_config.json", "max_seq_length"),
-        ("config.json", "max_position_embeddings"),
-    ):
-        try:
-            value = json.loads((folder / name).read_text()).get(key)
-        except (OSError, ValueError):
-            continue
-        if isinstance(value, int) and 0 < value <= 100_000:  # HF writes 1e30 for "unlimited"
-            return value
-    return 512
+@dataclass(frozen=True)
+class Files:
+    """Where the ONNX files of one e5 export live in the model cache."""
+
+    dir: Path
+
+    @classmethod
+    def of(cls, cache: Path) -> Files:
+        e5 = e5export.export_dir(Path(cache)).name
+        return cls(Path(cache) / "models" / f"e5-onnx-v{VERSION}-{e5}")
+
+    @property
+    def embeddings(self) -> Path:
+        return self.dir / "word-embeddings.f16.npy"
+
+    @property
+    def tokenizer(self) -> Path:
+        return self.dir / "tokenizer.json"
+
+    @property
+    def pruned(self) -> Path:
+        return self.dir / "tokenizer-pruned.json"
+
+    @property
+    def mapping(self) -> Path:
+        return self.dir / "tokenizer-pruned.npz"
+
+    def encoder(self, runtime: str) -> Path:
+        # Per onnxruntime version: a graph another version optimized may not load in this one.
+        return self.dir / f"encoder-ort{runtime}.onnx"
 
 
-def _remove_stale_temps(folder: Path) -> None:
-    # An export killed midway leaves ~470 MB behind; an hour-old one is no live exporter's.
-    for d in folder.glob(TEMP_PREFIX + "*"):
-        try:
-            if time.time() - d.stat().st_mtime > 3600:
-                shutil.rmtree(d, ignore_errors=True)
-        except OSError:
-            pass
+def shared_tokens(files: Files) -> tokens.Tokens:
+    """The process's one tokenizer of ``files`` (the embedder and the reader share it)."""
+    with _TOKENS_LOCK:
+        if files.mapping not in _TOKENS:
+            _TOKENS[files.mapping] = tokens.Tokens(files.tokenizer, files.pruned, files.mapping)
+        return _TOKENS[files.mapping]
 
 
-def export(folder: Path) -> Path:
-    """Export the e5 folder's BertModel (+ mean pooling + normalize) to ``folder/GRAPH``."""
+def open_shared(files: Files, dim: int) -> tuple[tokens.Tokens, np.ndarray]:
+    """(tokenizer, memory-mapped fp16 word embeddings), checked to fit a graph of ``dim``."""
+    try:
+        tok = shared_tokens(files)
+        emb = np.load(files.embeddings, mmap_mode="r")
+        # e5's matrix has a few more rows (250037) than its tokenizer has tokens (250002).
+        rows, cols = emb.shape
+        if emb.dtype != np.float16 or rows < tok.vocab_size or cols != dim:
+            raise ValueError(f"{files.embeddings.name} does not fit the tokenizer and graph")
+    except Exception as e:  # tokenizers and numpy raise their own types
+        with _TOKENS_LOCK:
+            _TOKENS.pop(files.mapping, None)
+        raise Broken(f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}") from e
+    return tok, emb
+
+
+def session(path: Path, threads: int | None):
+    """An ONNX Runtime session of a graph optimized when it was written (``optimize``)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    # Optimizing again costs ~60 ms of every cold start and ~45 MB of memory.
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    opts.intra_op_num_threads = int(threads or 0)  # 0: one thread per core
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3  # errors only: a damaged file is reported by us, in one line
+    # No busy-waiting between ops: on a 2-core machine with the other core busy, spinning
+    # threads steal the time the work needs.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime's own error types
+        raise Broken(f"{path.name}: {(str(e).strip().splitlines() or [''])[0][:200]}") from e
+
+
+def optimize(src: Path, dest: Path) -> None:
+    """onnxruntime's graph optimizations (fused layer norms and GELUs), done once and saved.
+    "Extended", not "all": the layout changes of "all" are specific to the machine's CPU."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    opts.optimized_model_filepath = str(dest)
+    opts.log_severity_level = 3
+    ort.InferenceSession(str(src), opts, providers=["CPUExecutionProvider"])
+
+
+def export_graph(module, dim: int, outputs: list[str], path: Path) -> None:
+    """Trace ``module(inputs_embeds, attention_mask)`` to an optimized graph at ``path``."""
+    import torch
+
+    x = torch.randn(2, 12, dim)
+    mask = torch.ones(2, 12, dtype=torch.long)
+    mask[1, 7:] = 0  # a padded row, so the trace keeps the attention mask
+    axes = {n: {0: "batch", 1: "seq"} for n in INPUTS}
+    axes |= {n: {0: "batch"} if n == "embedding" else {0: "batch", 1: "seq"} for n in outputs}
+    plain = path.with_name(path.name + ".plain")
+    try:
+        # The tracer warns about shapes it freezes; the agreement tests check the graph instead.
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                module.eval(),
+                (x, mask),
+                str(plain),
+                input_names=list(INPUTS),
+                output_names=outputs,
+                dynamic_axes=axes,
+                opset_version=17,
+                dynamo=False,
+            )
+        optimize(plain, path)
+    finally:
+        plain.unlink(missing_ok=True)
+
+
+def _export_encoder(folder: Path, path: Path) -> None:
     import torch
     import transformers
 
     transformers.logging.set_verbosity_error()
 
     class Pooled(torch.nn.Module):
-        # sentence-transformers' Pooling(mean) and Normalize, so the graph's output is the
-        # finished vector and the runtime needs no numpy post-processing.
+        # BertModel from inputs_embeds, then sentence-transformers' Pooling(mean) and
+        # Normalize: the graph's output is the finished vector.
         def __init__(self, bert):
             super().__init__()
             self.bert = bert
 
-        def forward(self, input_ids, attention_mask):
-            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask)[0]
+        def forward(self, inputs_embeds, attention_mask):
+            hidden = self.bert(inputs_embeds=inputs_embeds, attention_mask=attention_mask)[0]
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2.0, dim=1)
@@ -111,118 +195,58 @@ def export(folder: Path) -> Path:
     # Eager attention: it traces to plain MatMul/Softmax with the padding mask applied, while
     # the sdpa path has data-dependent shortcuts that tracing would freeze.
     bert = transformers.BertModel.from_pretrained(str(folder), attn_implementation="eager")
-    model = Pooled(bert.eval())
-    # The dummy batch has padding, so the traced graph keeps the attention-mask branch.
-    ids = torch.tensor([[0, 5, 6, 7, 2], [0, 5, 2, 1, 1]], dtype=torch.long)
-    mask = (ids != 1).long()
-    _remove_stale_temps(folder)
-    with tempfile.TemporaryDirectory(prefix=TEMP_PREFIX, dir=folder) as tmp:
-        tmp_graph = Path(tmp) / GRAPH
-        # The tracer warns about shapes it freezes; the agreement tests check the graph instead.
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                model,
-                (ids, mask),
-                str(tmp_graph),
-                input_names=["input_ids", "attention_mask"],
-                output_names=["embedding"],
-                dynamic_axes={
-                    "input_ids": {0: "batch", 1: "sequence"},
-                    "attention_mask": {0: "batch", 1: "sequence"},
-                    "embedding": {0: "batch"},
-                },
-                opset_version=17,
-                dynamo=False,
-            )
-        # Same directory, so os.replace is atomic; the stamp goes last and names the size.
-        os.replace(tmp_graph, folder / GRAPH)
-    stamp = {"key": _weights_key(folder), "graph_bytes": (folder / GRAPH).stat().st_size}
-    write_atomic(folder / STAMP, json.dumps(stamp).encode())
-    return folder / GRAPH
+    export_graph(Pooled(bert), bert.config.hidden_size, ["embedding"], path)
 
 
-def ensure_exported(cache: Path, log: Callable[[str], None] | None = stderr_line) -> Path:
-    """The e5 folder with an up-to-date ONNX graph in it, exported now if needed (call it from
-    `qa build` so the export happens at set-up, not on the first question). ``log`` gets one
-    line when an export runs (None: silent)."""
-    folder = e5export.export_dir(Path(cache))
-    with _EXPORT_LOCK:
-        if (folder / "qa-export.json").exists() and _stamp_ok(folder):
-            return folder
-        if log:
-            log(f"qa: exporting the e5 model to ONNX in {folder} (once, ~15 s)")
-        folder = e5export.ready(Path(cache))
-        if not _stamp_ok(folder):
-            export(folder)
-    return folder
+def write_shared(folder: Path, files: Files) -> None:
+    """The tokenizer files and the fp16 word embeddings of the e5 ``folder``, each atomically
+    (another process may be reading them); no torch needed."""
+    from safetensors import safe_open
+
+    files.dir.mkdir(parents=True, exist_ok=True)
+    tokens.write(
+        folder / "tokenizer.json", files.tokenizer, files.pruned, files.mapping, write_atomic
+    )
+    with safe_open(str(folder / "model.safetensors"), "np") as f:
+        emb = f.get_tensor("embeddings.word_embeddings.weight").astype(np.float16)
+    write_atomic(files.embeddings, lambda tmp: _save_npy(tmp, emb))
+    with _TOKENS_LOCK:
+        _TOKENS.pop(files.mapping, None)
 
 
-class PassageEncoder:
-    """The ONNX passage model: load once (``threads`` intra-op threads), encode many batches."""
+def _save_npy(path: Path, a: np.ndarray) -> None:
+    with open(path, "wb") as f:  # a file object: np.save would append ".npy" to a path
+        np.save(f, a)
 
-    def __init__(self, cache: Path, threads: int | None = 1, batch_size: int = 32):
-        self.folder = ensure_exported(cache)
-        self.batch_size = max(1, batch_size)
-        self.max_length = max_length(self.folder)
-        from tokenizers import Tokenizer
 
-        self.tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(self.max_length)  # counts <s> and </s>, as HF does
-        self.tokenizer.no_padding()
-        pad = self.tokenizer.token_to_id("<pad>")
-        self.pad_id = 1 if pad is None else pad
-        import onnxruntime as ort  # outside the try: a missing package is no damaged graph
+class Encoder:
+    """The opened encoder: shared tokenizer and embeddings, and the graph's session."""
 
-        try:
-            self.session = self._session(ort, threads)
-        except Exception:
-            # A graph that passed the size check but does not load (bit rot, a foreign file):
-            # export it again once; if that fails too, say what to delete.
-            self.folder.joinpath(STAMP).unlink(missing_ok=True)
-            ensure_exported(cache)
-            try:
-                self.session = self._session(ort, threads)
-            except Exception as e:
-                first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-                raise ModelError(
-                    f"cannot load {self.folder / GRAPH} ({first}): delete {self.folder} "
-                    "and run `qa build` to export the model again"
-                ) from None
+    def __init__(self, files: Files, threads: int | None, batch_size: int = 32):
+        self.files, self.batch_size = files, max(1, batch_size)
+        self.session = session(files.encoder(runtime()), threads)
+        self.tokens, self.emb = open_shared(files, self.session.get_inputs()[0].shape[-1])
 
-    def _session(self, ort, threads: int | None):
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = int(threads or 0)  # 0: one per core
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3  # errors only: no warnings about unused initializers
-        # No busy-waiting between ops: on a 2-core machine with the other core busy, spinning
-        # threads steal the time the work needs (the same trap as torch's OpenMP threads).
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        return ort.InferenceSession(
-            str(self.folder / GRAPH), opts, providers=["CPUExecutionProvider"]
-        )
-
-    def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Normalized float32 [len(texts), dim] vectors of non-empty ``texts``, each given e5's
-        "passage: " prompt and cut at max_length tokens, as sentence-transformers does."""
-        encs = self.tokenizer.encode_batch([PREFIX + t for t in texts])
-        lengths = np.fromiter((len(e.ids) for e in encs), dtype=np.int64, count=len(encs))
-        # Longest first, so each batch holds texts of similar length: little padding, and a
-        # batch costs what its own texts cost.
+    def encode(self, texts: list[str], prompt: str, progress: bool = False) -> np.ndarray:
+        """Normalized float32 [len(texts), dim] vectors, each text given e5's ``prompt`` and cut
+        at MAX_TOKENS tokens, as sentence-transformers does."""
+        ids = self.tokens.singles([prompt + t for t in texts], MAX_TOKENS)
+        lengths = np.fromiter((len(r) for r in ids), dtype=np.int64, count=len(ids))
+        # Longest first, so each batch holds texts of similar length: little padding.
         order = np.argsort(-lengths, kind="stable")
-        out = None  # sized by the graph's first output
+        out = None  # sized by the graph's output
         bar = _bar(len(texts), progress)
         try:
             for start in range(0, len(order), self.batch_size):
                 rows = order[start : start + self.batch_size]
                 width = int(lengths[rows[0]])
-                ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+                batch = np.zeros((len(rows), width), dtype=np.int64)  # row 0: a real row, masked
                 mask = np.zeros((len(rows), width), dtype=np.int64)
                 for j, r in enumerate(rows):
-                    n = int(lengths[r])
-                    ids[j, :n] = encs[r].ids
-                    mask[j, :n] = 1
-                vecs = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+                    batch[j, : lengths[r]] = ids[r]
+                    mask[j, : lengths[r]] = 1
+                x = np.take(self.emb, batch, axis=0).astype(np.float32)
+                vecs = self.session.run(None, {"inputs_embeds": x, "attention_mask": mask})[0]
                 if out is None:
                     out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
                 out[rows] = vecs
@@ -232,6 +256,39 @@ class PassageEncoder:
             if bar is not None:
                 bar.close()
         return out
+
+
+def open_encoder(
+    cache: Path, threads: int | None, batch_size: int = 32, log: Callable | None = stderr_line
+) -> Encoder:
+    """The encoder of ``cache``; missing or damaged files are written first (this needs torch
+    for the graph: `qa build` does it at set-up, so `qa ask` never exports)."""
+    files = Files.of(cache)
+    with _EXPORT_LOCK:
+        try:
+            return Encoder(files, threads, batch_size)
+        except Broken:
+            pass
+        if log:
+            log(f"qa: exporting the e5 model to ONNX in {files.dir} (once, ~20 s)")
+        folder = e5export.ready(Path(cache))
+        write_shared(folder, files)
+        write_atomic(files.encoder(runtime()), lambda tmp: _export_encoder(folder, tmp))
+        for old in files.dir.glob("encoder-ort*.onnx"):  # other onnxruntimes' graphs
+            if old != files.encoder(runtime()):
+                old.unlink(missing_ok=True)
+        try:
+            return Encoder(files, threads, batch_size)
+        except Broken as e:
+            raise ModelError(
+                f"the ONNX e5 model in {files.dir} cannot be opened ({e}): delete that folder "
+                "and run `qa build`"
+            ) from None
+
+
+def ensure_exported(cache: Path, log: Callable | None = stderr_line) -> Files:
+    """Write the ONNX files now unless loadable ones are there; returns where they are."""
+    return open_encoder(cache, 1, log=log).files
 
 
 def _bar(total: int, progress: bool):

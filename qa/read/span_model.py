@@ -132,7 +132,7 @@ class SpanModel:
         self,
         cache: Path,
         delta: Path = DELTA,
-        threads: int | None = 1,
+        threads: int | None = None,
         embeddings=None,
         engine: str = "onnx",
     ):
@@ -161,7 +161,7 @@ class SpanModel:
         with self._lock:
             if self._model is None:
                 self._model, self._tok = load_torch(
-                    self.cache, self.delta, self.threads, self.embeddings
+                    self.cache, self.delta, self.threads or 1, self.embeddings
                 )
         return self._model, self._tok
 

