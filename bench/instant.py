@@ -65,7 +65,9 @@ print(json.dumps({"ask_ms": statistics.median(ask) * 1000, "ask_p90_ms":
 
 
 def env_for(src: Path, engine: str | None) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(src), "QA_THREADS": "1"}
+    # Each side's own default threads (the old code: 1; the new: one per core for the span
+    # reader and builds): what a user gets. QA_THREADS from the caller's environment is dropped.
+    env = {k: v for k, v in os.environ.items() if k != "QA_THREADS"} | {"PYTHONPATH": str(src)}
     if engine:
         env["QA_ENGINE"] = engine
     return env

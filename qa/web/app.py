@@ -21,6 +21,7 @@ import re
 import socket
 import sys
 import threading
+import time
 from collections.abc import Sequence
 
 from qa.config import Settings, quiet_third_party
@@ -237,7 +238,13 @@ def _check_port(host: str, port: int) -> None:
             raise QAError(f"cannot listen on {host}:{port} ({e.strerror}): pass --port N") from None
 
 
-def _warm_up(pipe: Pipeline) -> None:
+def _warm_up(pipe: Pipeline, server) -> None:
+    # After the server listens: loading the tokenizer and the graphs holds the GIL, and would
+    # hold the page up as long. A question asked meanwhile waits for the models (a lock).
+    waited = 0.0
+    while not server.started and not server.should_exit and waited < 60:
+        time.sleep(0.05)
+        waited += 0.05
     try:
         pipe.warm_up()
     except QAError as e:  # the same error reaches every question; say it once, now
@@ -245,27 +252,28 @@ def _warm_up(pipe: Pipeline) -> None:
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Load the model and index, then serve until interrupted."""
+    """Load the index and serve the page at once; the models load right after it is up."""
     import uvicorn
 
     _check_port(host, port)
     pipe = Pipeline(settings)
     _ = pipe.index  # a missing index fails now, not after the model has loaded
-    # The models load while the page is already being served: a question asked meanwhile
-    # waits for them (they load under a lock), and the page appears a second sooner.
-    threading.Thread(target=_warm_up, args=(pipe,), daemon=True, name="qa-warm-up").start()
     app = create_app(pipe, settings.k, host, port)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=2,  # open chat streams would otherwise hold Ctrl+C up
+        )
+    )
+    threading.Thread(target=_warm_up, args=(pipe, server), daemon=True, name="qa-warm-up").start()
     if not settings.quiet:
         shown = f"[{host}]" if ":" in host else host
         print(f"qa: serving on http://{shown}:{port} (Ctrl+C to stop)", file=sys.stderr)
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"qa: note: listening on {host}: reachable from other machines", file=sys.stderr)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        server_header=False,
-        timeout_graceful_shutdown=2,  # open chat streams would otherwise hold Ctrl+C up
-    )
+    server.run()
