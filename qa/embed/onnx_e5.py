@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,6 @@ from qa.errors import ModelError, QAError
 VERSION = 1  # bump when the graph's inputs, outputs or the file layout change
 QUERY, PASSAGE = "query: ", "passage: "  # e5's prompts (config_sentence_transformers.json)
 MAX_TOKENS = 512  # e5's model_max_length: sentence-transformers cuts texts there
-INPUTS = ("inputs_embeds", "attention_mask")
 _EXPORT_LOCK = threading.Lock()
 _TOKENS: dict[Path, tokens.Tokens] = {}
 _TOKENS_LOCK = threading.Lock()
@@ -132,93 +130,6 @@ def session(path: Path, threads: int | None):
         raise Broken(f"{path.name}: {(str(e).strip().splitlines() or [''])[0][:200]}") from e
 
 
-def optimize(src: Path, dest: Path) -> None:
-    """onnxruntime's graph optimizations (fused layer norms and GELUs), done once and saved.
-    "Extended", not "all": the layout changes of "all" are specific to the machine's CPU."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-    opts.optimized_model_filepath = str(dest)
-    opts.log_severity_level = 3
-    ort.InferenceSession(str(src), opts, providers=["CPUExecutionProvider"])
-
-
-def export_graph(module, dim: int, outputs: list[str], path: Path) -> None:
-    """Trace ``module(inputs_embeds, attention_mask)`` to an optimized graph at ``path``."""
-    import torch
-
-    x = torch.randn(2, 12, dim)
-    mask = torch.ones(2, 12, dtype=torch.long)
-    mask[1, 7:] = 0  # a padded row, so the trace keeps the attention mask
-    axes = {n: {0: "batch", 1: "seq"} for n in INPUTS}
-    axes |= {n: {0: "batch"} if n == "embedding" else {0: "batch", 1: "seq"} for n in outputs}
-    plain = path.with_name(path.name + ".plain")
-    try:
-        # The tracer warns about shapes it freezes; the agreement tests check the graph instead.
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                module.eval(),
-                (x, mask),
-                str(plain),
-                input_names=list(INPUTS),
-                output_names=outputs,
-                dynamic_axes=axes,
-                opset_version=17,
-                dynamo=False,
-            )
-        optimize(plain, path)
-    finally:
-        plain.unlink(missing_ok=True)
-
-
-def _export_encoder(folder: Path, path: Path) -> None:
-    import torch
-    import transformers
-
-    transformers.logging.set_verbosity_error()
-
-    class Pooled(torch.nn.Module):
-        # BertModel from inputs_embeds, then sentence-transformers' Pooling(mean) and
-        # Normalize: the graph's output is the finished vector.
-        def __init__(self, bert):
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, inputs_embeds, attention_mask):
-            hidden = self.bert(inputs_embeds=inputs_embeds, attention_mask=attention_mask)[0]
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, p=2.0, dim=1)
-
-    # Eager attention: it traces to plain MatMul/Softmax with the padding mask applied, while
-    # the sdpa path has data-dependent shortcuts that tracing would freeze.
-    bert = transformers.BertModel.from_pretrained(str(folder), attn_implementation="eager")
-    export_graph(Pooled(bert), bert.config.hidden_size, ["embedding"], path)
-
-
-def write_shared(folder: Path, files: Files) -> None:
-    """The tokenizer files and the fp16 word embeddings of the e5 ``folder``, each atomically
-    (another process may be reading them); no torch needed."""
-    from safetensors import safe_open
-
-    files.dir.mkdir(parents=True, exist_ok=True)
-    tokens.write(
-        folder / "tokenizer.json", files.tokenizer, files.pruned, files.mapping, write_atomic
-    )
-    with safe_open(str(folder / "model.safetensors"), "np") as f:
-        emb = f.get_tensor("embeddings.word_embeddings.weight").astype(np.float16)
-    write_atomic(files.embeddings, lambda tmp: _save_npy(tmp, emb))
-    with _TOKENS_LOCK:
-        _TOKENS.pop(files.mapping, None)
-
-
-def _save_npy(path: Path, a: np.ndarray) -> None:
-    with open(path, "wb") as f:  # a file object: np.save would append ".npy" to a path
-        np.save(f, a)
-
-
 class Encoder:
     """The opened encoder: shared tokenizer and embeddings, and the graph's session."""
 
@@ -271,12 +182,17 @@ def open_encoder(
             pass
         if log:
             log(f"qa: exporting the e5 model to ONNX in {files.dir} (once, ~20 s)")
+        from qa.embed import onnx_export
+
         folder = e5export.ready(Path(cache))
-        write_shared(folder, files)
-        write_atomic(files.encoder(runtime()), lambda tmp: _export_encoder(folder, tmp))
+        onnx_export.write_shared(folder, files)
+        with _TOKENS_LOCK:
+            _TOKENS.pop(files.mapping, None)
+        write_atomic(files.encoder(runtime()), lambda tmp: onnx_export.export_encoder(folder, tmp))
         for old in files.dir.glob("encoder-ort*.onnx"):  # other onnxruntimes' graphs
             if old != files.encoder(runtime()):
                 old.unlink(missing_ok=True)
+        onnx_export.remove_legacy(Path(cache), folder)
         try:
             return Encoder(files, threads, batch_size)
         except Broken as e:

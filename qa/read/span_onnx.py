@@ -143,4 +143,6 @@ def _export_graph(model, path: Path) -> None:
             start, end = self.qa.qa_outputs(h).split(1, dim=-1)
             return start.squeeze(-1), end.squeeze(-1)
 
-    onnx_e5.export_graph(Reader(model), model.config.hidden_size, list(OUTPUTS), path)
+    from qa.embed import onnx_export
+
+    onnx_export.export_graph(Reader(model), model.config.hidden_size, list(OUTPUTS), path)

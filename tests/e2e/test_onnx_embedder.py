@@ -20,7 +20,7 @@ import pytest
 
 from qa import pipeline
 from qa.config import Settings
-from qa.embed import e5export, onnx_e5
+from qa.embed import e5export, onnx_e5, onnx_export
 from qa.embed.embedder import Embedder
 from qa.errors import ModelError
 from qa.ingest import chunker, corpus
@@ -150,14 +150,20 @@ def test_onnx_questions_keep_retrieval(pipelines):
     assert not differ, differ
 
 
+def _link_files(src: Path, dest: Path) -> None:
+    """dest: a real folder of links to src's files, so that deleting in it spares src."""
+    dest.mkdir(parents=True)
+    for f in src.iterdir():
+        (dest / f.name).symlink_to(f, target_is_directory=f.is_dir())
+
+
 def _private_cache(tmp_path: Path, model_cache: Path) -> Path:
     """A cache whose e5 folder links to the real one's, with its own copy of the ONNX files
     (symlinks would let the tests damage the user's)."""
     src = onnx_e5.ensure_exported(model_cache)
     cache = tmp_path / "cache"
     e5 = e5export.export_dir(model_cache)
-    (cache / "models").mkdir(parents=True)
-    (cache / "models" / e5.name).symlink_to(e5, target_is_directory=True)
+    _link_files(e5, cache / "models" / e5.name)
     shutil.copytree(src.dir, onnx_e5.Files.of(cache).dir)
     return cache
 
@@ -173,11 +179,14 @@ def test_damaged_export_is_written_again(tmp_path, model_cache, torch_embedder):
     vecs = Embedder(cache, engine="onnx").passages(texts)  # exports again, then encodes
     assert (_cosines(vecs, torch_embedder.passages(texts)) >= MIN_COSINE).all()
     assert (e5export.export_dir(model_cache) / "model.safetensors").exists()  # the real one
+    assert files.encoder(onnx_e5.runtime()).stat().st_size > 1_000_000
 
 
 def test_unloadable_export_is_a_one_line_error(tmp_path, model_cache, monkeypatch):
     cache = _private_cache(tmp_path, model_cache)
-    monkeypatch.setattr(onnx_e5, "_export_encoder", lambda folder, dest: dest.write_bytes(b"junk"))
+    monkeypatch.setattr(
+        onnx_export, "export_encoder", lambda folder, dest: dest.write_bytes(b"junk")
+    )
     onnx_e5.Files.of(cache).encoder(onnx_e5.runtime()).write_bytes(b"junk")
     with pytest.raises(ModelError) as err:
         Embedder(cache, engine="onnx").passages(["text"])

@@ -119,8 +119,10 @@ def test_broken_delta_is_one_line_and_left_alone(tmp_path, model_cache, engine):
 def own_cache(tmp_path, model_cache) -> Path:
     """A cache of this test's own that shares the real e5 folder (not its exports)."""
     e5 = e5export.ready(model_cache)
-    (tmp_path / "models").mkdir()
-    (tmp_path / "models" / e5.name).symlink_to(e5)
+    own = tmp_path / "models" / e5.name
+    own.mkdir(parents=True)
+    for f in e5.iterdir():  # links to its files in a folder of our own: deleting spares them
+        (own / f.name).symlink_to(f, target_is_directory=f.is_dir())
     return tmp_path
 
 

