@@ -45,7 +45,7 @@ class Settings:
     # reference the ONNX path is tested against).
     engine: str = "onnx"
     batch_size: int = 32
-    # Intra-op threads per model. None: one per core for the span reader and for builds (on
+    # Intra-op threads per model. None: one per core (at most 4) for the span reader and builds (on
     # ONNX Runtime, without busy-waiting), one for question embeddings (a short sequence gains
     # nothing from a second thread) and for the torch engine (qa/embed/embedder.py).
     threads: int | None = None

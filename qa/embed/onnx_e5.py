@@ -15,6 +15,7 @@ a missing or damaged file is written again, or named in a one-line error.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from qa.errors import ModelError, QAError
 VERSION = 1  # bump when the graph's inputs, outputs or the file layout change
 QUERY, PASSAGE = "query: ", "passage: "  # e5's prompts (config_sentence_transformers.json)
 MAX_TOKENS = 512  # e5's model_max_length: sentence-transformers cuts texts there
+MAX_THREADS = 4  # threads=None: one per core, up to this many
 _EXPORT_LOCK = threading.Lock()
 _TOKENS: dict[Path, tokens.Tokens] = {}
 _TOKENS_LOCK = threading.Lock()
@@ -111,6 +113,12 @@ def open_shared(files: Files, dim: int) -> tuple[tokens.Tokens, np.ndarray]:
     return tok, emb
 
 
+def default_threads() -> int:
+    """One thread per core, at most MAX_THREADS: a question's few hundred tokens gain nothing
+    from more, and on a 2-core machine this is both cores."""
+    return max(1, min(os.cpu_count() or 1, MAX_THREADS))
+
+
 def session(path: Path, threads: int | None):
     """An ONNX Runtime session of a graph optimized when it was written (``optimize``)."""
     import onnxruntime as ort
@@ -118,7 +126,7 @@ def session(path: Path, threads: int | None):
     opts = ort.SessionOptions()
     # Optimizing again costs ~60 ms of every cold start and ~45 MB of memory.
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    opts.intra_op_num_threads = int(threads or 0)  # 0: one thread per core
+    opts.intra_op_num_threads = int(threads or default_threads())
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3  # errors only: a damaged file is reported by us, in one line
     # No busy-waiting between ops: on a 2-core machine with the other core busy, spinning

@@ -87,3 +87,9 @@ def test_legacy_exports_are_removed_and_nothing_else(tmp_path):
     onnx_export.remove_legacy(tmp_path, e5)
     assert sorted(p.name for p in e5.iterdir()) == ["model.safetensors", "tokenizer.json"]
     assert not old.exists() and (new / "word-embeddings.f16.npy").exists()
+
+
+@pytest.mark.parametrize(("cores", "expected"), [(None, 1), (1, 1), (2, 2), (4, 4), (64, 4)])
+def test_default_threads_are_the_cores_up_to_a_cap(monkeypatch, cores, expected):
+    monkeypatch.setattr(onnx_e5.os, "cpu_count", lambda: cores)
+    assert onnx_e5.default_threads() == expected
