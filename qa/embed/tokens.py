@@ -29,18 +29,19 @@ COVERED = ((0x20, 0x7F), (0xA0, 0x100), (0x400, 0x500), (0x2010, 0x205F), (0x20A
 def setup(tok, max_len: int):
     """``tok`` as transformers sets it for ``tok(q, p, truncation="only_second",
     max_length=max_len, padding=True)``: pairs cut in the passage, padded to the longest."""
-    pad = tok.token_to_id(PAD)
-    if pad is None:
-        raise ValueError(f"the tokenizer has no {PAD} token")
     tok.enable_truncation(max_len, strategy="only_second")
-    tok.enable_padding(pad_id=pad, pad_token=PAD)
+    tok.enable_padding(pad_id=tok.token_to_id(PAD), pad_token=PAD)
     return tok
 
 
-def load(path: Path, max_len: int):
+def open_tokenizer(path: Path):
+    """A tokenizer.json, checked to have the <pad> token the pair encoding pads with."""
     from tokenizers import Tokenizer
 
-    return setup(Tokenizer.from_file(str(path)), max_len)
+    tok = Tokenizer.from_file(str(path))
+    if tok.token_to_id(PAD) is None:
+        raise ValueError(f"the tokenizer has no {PAD} token")
+    return tok
 
 
 def prune(full: dict) -> tuple[dict, dict]:
@@ -97,7 +98,7 @@ class Tokens:
             self.ids = m["ids"].astype(np.int64)
             self.chars = frozenset(str(m["chars"]))
             self.vocab_size = int(m["vocab_size"])
-        self.pruned = _plain(pruned)
+        self.pruned = open_tokenizer(pruned)
         self._full = None
         self._lock = threading.Lock()
 
@@ -134,14 +135,8 @@ class Tokens:
     def full(self):
         with self._lock:
             if self._full is None:
-                self._full = _plain(self.full_path)
+                self._full = open_tokenizer(self.full_path)
         return self._full
-
-
-def _plain(path: Path):
-    from tokenizers import Tokenizer
-
-    return Tokenizer.from_file(str(path))
 
 
 def write(src: Path, full: Path, pruned: Path, mapping: Path, save) -> None:

@@ -60,7 +60,7 @@ def _tiny_tokenizer(path):
 
 def test_tokenizer_cuts_the_passage_and_pads_to_the_longest(tmp_path):
     _tiny_tokenizer(tmp_path / "tokenizer.json")
-    tok = span_tokens.load(tmp_path / "tokenizer.json", max_len=9)
+    tok = span_tokens.setup(span_tokens.open_tokenizer(tmp_path / "tokenizer.json"), 9)
     enc = span_tokens.Encoded(tok.encode_batch([("q a", "b c d e a b"), ("q", "e")]))
     assert enc["input_ids"].tolist() == [[0, 4, 5, 2, 2, 6, 7, 8, 2], [0, 4, 2, 2, 9, 2, 1, 1, 1]]
     assert enc["attention_mask"].tolist()[1] == [1] * 6 + [0] * 3
@@ -73,7 +73,7 @@ def test_tokenizer_without_pad_token_is_broken(tmp_path):
 
     Tokenizer(models.WordLevel({"<unk>": 0}, unk_token="<unk>")).save(str(tmp_path / "t.json"))
     with pytest.raises(ValueError, match="<pad>"):
-        span_tokens.load(tmp_path / "t.json", 8)
+        span_tokens.open_tokenizer(tmp_path / "t.json")
 
 
 def _unigram(path):
@@ -108,7 +108,7 @@ def test_pruned_tokenizer_is_exact_on_covered_text_and_falls_back_otherwise(tmp_
     names = [out / n for n in ("full.json", "pruned.json", "ids.npz")]
     span_tokens.write(src, *names, lambda dest, write_to: write_to(dest))
     tokens = span_tokens.Tokens(*names)
-    full = span_tokens.load(src, 12)
+    full = span_tokens.setup(span_tokens.open_tokenizer(src), 12)
     plain = Tokenizer.from_file(str(src))
     assert tokens.pruned.get_vocab_size() < full.get_vocab_size()  # the Greek pieces are gone
     pairs = [("abc", "да abc 1."), ("ab c", "дада " * 9), ("abc", "αβ ab"), ("?", "😉 ab")]
@@ -132,6 +132,19 @@ def test_tokens_refuse_a_full_tokenizer_they_were_not_made_from(tmp_path):
     span_tokens.write(src, *names, lambda dest, write_to: write_to(dest))
     names[0].write_text("{}")
     with pytest.raises(ValueError, match="full.json"):
+        span_tokens.Tokens(*names)
+
+
+def test_tokens_refuse_a_pruned_tokenizer_without_pad(tmp_path):
+    # Checked when the tokenizer is opened (an export to write again), not at the first question.
+    from tokenizers import Tokenizer, models
+
+    src = tmp_path / "tokenizer.json"
+    _unigram(src)
+    names = [tmp_path / n for n in ("full.json", "pruned.json", "ids.npz")]
+    span_tokens.write(src, *names, lambda dest, write_to: write_to(dest))
+    Tokenizer(models.WordLevel({"<unk>": 0}, unk_token="<unk>")).save(str(names[1]))
+    with pytest.raises(ValueError, match="<pad>"):
         span_tokens.Tokens(*names)
 
 
