@@ -37,8 +37,8 @@ TARGET = 0.85
 COST = 2.0  # "right, or silent": a wrong answer costs twice what a right one is worth
 
 
-def collect(pipe, questions, limit: int) -> list[dict]:
-    p = dataclasses.replace(reader.ReaderParams(), short_answer=limit)
+def collect(pipe, questions, limit: int, sentences: int) -> list[dict]:
+    p = dataclasses.replace(reader.ReaderParams(), short_answer=limit, read=sentences)
     rows = []
     for q in questions:
         query = pipe.query(q.text)
@@ -128,6 +128,12 @@ def main():
     ap.add_argument("--delta", type=Path, default=span_model.DELTA)
     ap.add_argument("--rows", type=Path, help="reuse (or save) the collected rows (JSON)")
     ap.add_argument("--limits", type=int, nargs="+", default=LIMITS, help="answer limits to try")
+    ap.add_argument(
+        "--sentences",
+        type=int,
+        default=reader.ReaderParams().read,
+        help="sentences the span model reads per question",
+    )
     args = ap.parse_args()
     quiet_third_party()
     if args.rows and args.rows.exists():
@@ -137,7 +143,7 @@ def main():
         s = pipe.settings
         pipe.span_model = span_model.SpanModel(s.model_cache, args.delta, threads=s.threads)
         tune = evaluate.in_split(questions, "tune")
-        by_limit = {n: collect(pipe, tune, n) for n in args.limits}
+        by_limit = {n: collect(pipe, tune, n, args.sentences) for n in args.limits}
         if args.rows:
             args.rows.write_text(json.dumps(by_limit, ensure_ascii=False))
     grid = {f"limit {n} w {w:g}": f1_of(rows, w) for n, rows in by_limit.items() for w in WEIGHTS}

@@ -50,7 +50,7 @@ def span_choices(index: SearchIndex, query: Query, hits: list[Hit], model, p: Re
     from other articles be compared (qa.news conflicts). Named-entity kinds (spaCy, natasha)
     are not looked up: ~1.6 s of imports and ~20 ms a sentence for nothing measurable."""
     qtype = spans.question_type(query.text, query.lang)
-    top = ranked(index, query, hits, p)[: p.sentences]
+    top = ranked(index, query, hits, p)[: p.read]
     # The span model reads at most 256 tokens of question and passage together: a question of
     # up to 1000 characters (the pipeline's limit) could fill them alone.
     asked = query.text[:QUESTION_CHARS]

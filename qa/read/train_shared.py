@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from qa.eval import squad as evaluate
 from qa.read import span_model
 
-READ = 4  # sentences per question: ReaderParams.sentences
+READ = 4  # sentences per question (the hybrid reader reads 3 of them: ReaderParams.read)
 STEPS = 470  # one pass over the ~1,880 groups of the XQuAD train articles, 4 a step
 
 

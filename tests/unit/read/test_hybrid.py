@@ -174,7 +174,7 @@ def test_span_choices_read_the_best_sentences(tiny, ner):
     p = ReaderParams()
     qtype, found = hybrid.span_choices(tiny, q("When did they meet?"), hits, model, p)
     ((question, passages),) = model.asked
-    assert question == "When did they meet?" and len(passages) == p.sentences
+    assert question == "When did they meet?" and len(passages) == p.read
     assert passages[0] == ANSWER  # the sentence ranking decides what the model reads
     assert qtype == "date"
     texts = [c.scored.sentence.text[c.span.start : c.span.end] for c in found]
@@ -191,7 +191,7 @@ def test_span_choices_drop_spans_tidied_away(tiny, ner):
     model = StubModel()  # a full stop everywhere: nothing left after tidying
     hits = [Hit(c, 1.0) for c in tiny.chunks]
     _, found = hybrid.span_choices(tiny, q("When?"), hits, model, ReaderParams())
-    assert len(model.asked[0][1]) == ReaderParams().sentences and found == []
+    assert len(model.asked[0][1]) == ReaderParams().read and found == []
     ans = hybrid.read(tiny, q("When?"), hits, 0.0, ReaderParams(), model)
     assert ans.text is None and ans.hits == tuple(hits)
 
