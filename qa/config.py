@@ -34,7 +34,7 @@ class Settings:
     # Below this confidence the reader abstains; None: the reader's own default (hybrid:
     # ReaderParams.threshold, a probability that the answer is right; typed: 0.4).
     min_score: float | None = None
-    # "hybrid": the trained span reader reads the best 4 sentences of the sentence ranking,
+    # "hybrid": the trained span reader reads the best 3 sentences of the sentence ranking,
     # which decides between its spans (best on the held-out XQuAD articles, docs/quality.md);
     # "typed": the typed extractor alone (no second model in memory); "span": the span reader
     # alone.
