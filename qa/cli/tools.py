@@ -148,7 +148,7 @@ def train_reader(
 ):
     """Train the span reader on the "train" articles of the XQuAD dev split, seeded: stage 1
     on windows around the answers, stage 2 on the sentences qa's own retrieval hands it, one
-    softmax over them all and "no answer" (about 40 min on 2 idle cores in all). Never needed
+    softmax over them all and "no answer" (about 35 min on 2 idle cores in all). Never needed
     to use qa: the trained reader ships in qa/models/.
 
     \b
