@@ -88,7 +88,7 @@ def _check(delta: Path) -> None:
 
 def _for_export(cache: Path, delta: Path):
     # The saved fp16 delta, not a model in memory: the graph must hold what the torch engine loads.
-    return load_torch(cache, delta)[0], e5export.ready(cache)
+    return load_torch(cache, delta)[0]
 
 
 def load_delta(delta: Path) -> dict:

@@ -103,11 +103,11 @@ class OnnxReader:
 
 def open_reader(ex: Export, threads: int | None, max_len: int, load: Callable) -> OnnxReader:
     """The reader of ``ex``; a missing or damaged export is rebuilt first from ``load()``, which
-    returns (the torch BertForQuestionAnswering with the delta applied, the e5 folder)."""
+    returns the torch BertForQuestionAnswering with the delta applied."""
     try:
         return OnnxReader(ex, threads, max_len)
     except Broken:
-        write(ex, *load())
+        write(ex, load())
     try:
         return OnnxReader(ex, threads, max_len)
     except Broken as e:
@@ -117,7 +117,7 @@ def open_reader(ex: Export, threads: int | None, max_len: int, load: Callable) -
         ) from None
 
 
-def write(ex: Export, model, folder: Path) -> None:
+def write(ex: Export, model) -> None:
     """The reader's graph, atomically (another process may be reading the old one), after the
     e5 files it shares (written again only if they cannot be opened)."""
     onnx_e5.ensure_exported(ex.cache)

@@ -157,7 +157,7 @@ def test_damaged_export_that_rebuilding_does_not_fix_is_one_line(tmp_path, monke
     loads, writes = [], []
     monkeypatch.setattr(span_onnx, "write", lambda *a: writes.append(a))
     with pytest.raises(ModelError) as err:
-        span_onnx.open_reader(ex, 1, 256, lambda: loads.append(1) or ("model", tmp_path))
+        span_onnx.open_reader(ex, 1, 256, lambda: loads.append(1) or "model")
     assert loads == [1] and len(writes) == 1  # one rebuild attempt, not a loop
     assert "\n" not in str(err.value) and "qa build" in str(err.value)
 
